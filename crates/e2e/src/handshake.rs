@@ -57,6 +57,11 @@ impl Established {
         self.transcript_hash
     }
 
+    #[cfg(feature = "deterministic-rng")]
+    pub(crate) fn member_secret(&self) -> &MemberSecret {
+        &self.member_secret
+    }
+
     /// The member secret, for [`crate::Leader::admit`] or [`crate::Member::new`].
     pub fn into_member_secret(self) -> (Suite, MemberSecret) {
         (self.suite, self.member_secret)

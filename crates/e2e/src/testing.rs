@@ -83,3 +83,9 @@ pub(crate) fn fill_if_seeded(label: &'static str, buf: &mut [u8]) -> bool {
 pub fn decompress_body(body: &[u8]) -> Result<Vec<u8>, crate::OpenError> {
     crate::compress::decompress(body)
 }
+
+/// The member secret a handshake produced, so golden transcripts can show
+/// intermediate values to another implementation being debugged against them.
+pub fn established_secret(handshake: &crate::Established) -> [u8; 32] {
+    *handshake.member_secret().as_bytes()
+}

@@ -1,6 +1,12 @@
 //! Property tests (proptest) of the security claims the layer makes:
 //! tampering, replay, reordering, wrong secrets, removal, and downgrade.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::cast_possible_truncation
+)]
+
 mod common;
 
 use common::{deliver, handshake, session};

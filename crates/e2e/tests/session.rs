@@ -1,6 +1,12 @@
 //! Whole sessions through the public API: joins, epochs, removal, packets,
 //! lockout, downgrade — one scenario per test.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::cast_possible_truncation
+)]
+
 mod common;
 
 use common::{deliver, handshake, handshake_with, session};

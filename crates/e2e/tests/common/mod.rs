@@ -1,6 +1,11 @@
 //! Shared fixtures for the integration tests: run a whole join handshake and
 //! set up a leader with members, through the public API only.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::cast_possible_truncation
+)]
 #![allow(dead_code)]
 
 use fernhand_e2e::{
