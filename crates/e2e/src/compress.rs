@@ -28,6 +28,9 @@ impl Compression {
 
 /// Length of the original-size prefix of a compressed body.
 const LEN_PREFIX: usize = 4;
+/// LZ4 cannot expand a block by more than this factor (a match token plus 255
+/// per extra length byte), so a larger claim is refused before allocating.
+const MAX_EXPANSION: usize = 255;
 
 /// Compress `body` if allowed and worthwhile; `None` means "send it as is".
 pub(crate) fn maybe_compress(body: &[u8], mode: Compression) -> Option<Vec<u8>> {
@@ -56,7 +59,10 @@ pub(crate) fn decompress(body: &[u8]) -> Result<Vec<u8>, OpenError> {
         .ok_or(OpenError::BadCompression)?;
     let original_len =
         usize::try_from(u32::from_be_bytes(*prefix)).map_err(|_| OpenError::BadCompression)?;
-    if original_len == 0 || original_len > MAX_PLAINTEXT_LEN {
+    if original_len == 0
+        || original_len > MAX_PLAINTEXT_LEN
+        || original_len > block.len().saturating_mul(MAX_EXPANSION)
+    {
         return Err(OpenError::BadCompression);
     }
     let mut out = vec![0u8; original_len];
@@ -88,6 +94,14 @@ mod tests {
         let mut noise = vec![0u8; 4096];
         crate::random::fill("test", &mut noise).unwrap();
         assert!(maybe_compress(&noise, Compression::IfSmaller).is_none());
+    }
+
+    #[test]
+    fn highly_repetitive_bodies_stay_within_the_expansion_bound() {
+        let body = vec![0u8; MAX_PLAINTEXT_LEN];
+        let packed = maybe_compress(&body, Compression::IfSmaller).unwrap();
+        assert!(packed.len() * MAX_EXPANSION >= body.len());
+        assert_eq!(decompress(&packed).unwrap(), body);
     }
 
     #[test]

@@ -1,0 +1,45 @@
+#!/usr/bin/env python3
+"""Write the committed fuzz seeds from the classic-suite golden transcript.
+
+Run from the repository root: python3 fuzz/make_seeds.py
+Each target gets well-formed examples of the message it parses, so the
+fuzzer starts from valid structure instead of noise.
+"""
+import json
+import pathlib
+
+root = pathlib.Path(__file__).resolve().parent
+golden = json.loads((root.parent / "crates/e2e/tests/golden/session-classic1024.json").read_text())
+session = golden["session"]
+seeds = root / "seeds"
+
+
+def put(target, name, data):
+    d = seeds / target
+    d.mkdir(parents=True, exist_ok=True)
+    (d / name).write_bytes(data)
+
+
+for i, join in enumerate(session["joins"]):
+    m = join["messages"]
+    put("handshake_hello", f"hello-{i}", bytes.fromhex(m["hello"]))
+    put("handshake_challenge", f"challenge-{i}", bytes.fromhex(m["challenge"]))
+    put("handshake_proof", f"proof-{i}", bytes.fromhex(m["proof"]))
+    put("handshake_confirm", f"confirm-{i}", bytes.fromhex(m["confirm"]))
+for i, d in enumerate(session["deliveries"]):
+    put("key_delivery", f"delivery-{i}", bytes.fromhex(d["bytes"]))
+for i, p in enumerate(session["packets"]):
+    aad = bytes.fromhex(p["aad"])
+    sealed = bytes.fromhex(p["sealed"])
+    put("packet_open", f"packet-{i}-{p['class']}", bytes([len(aad)]) + aad + sealed)
+    plain = bytes.fromhex(p["plaintext"])
+    control = min(len(aad), 0x3F) | (0x40 if p["compression"] == "if-smaller" else 0) | (0x80 if i % 2 else 0)
+    put("packet_roundtrip", f"body-{i}-{p['class']}", bytes([control]) + aad[:0x3F] + plain)
+# LZ4 block bodies behind a 4-byte original length: literals only, and a match.
+put("decompress", "literals", bytes.fromhex("00000005") + bytes([0x50]) + b"hello")
+put("decompress", "match", bytes.fromhex("0000000c") + bytes([0x35]) + b"abc" + bytes([3, 0]) + bytes([0x00]))
+put("decompress", "lying-length", bytes.fromhex("7fffffff") + bytes([0x50]) + b"hello")
+put("join_secret", "code", b"123 456 789 012")
+put("join_secret", "code-dashes", b"123-456-789-012")
+put("join_secret", "link", b"https://support.example/join/AAECAwQFBgcICQoLDA0ODw#EBESExQVFhcYGRobHB0eHw")
+put("join_secret", "link-query", b"https://h/join/AAECAwQFBgcICQoLDA0ODw/?x=1#EBESExQVFhcYGRobHB0eHw")
