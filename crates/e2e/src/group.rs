@@ -8,13 +8,15 @@ use crate::keys::{GroupKey, MemberId, SenderKeys};
 use crate::packet::{self, FLAG_COMPRESSED, MAX_AAD_LEN, MAX_PLAINTEXT_LEN, PacketHeader};
 use crate::replay::ReplayWindow;
 use crate::suite::Suite;
-use std::collections::HashMap;
+use std::ops::Range;
 use subtle::ConstantTimeEq;
 
 /// Most distinct senders one epoch remembers (a session has far fewer members).
-pub(crate) const MAX_SENDERS: usize = 1024;
+pub(crate) const MAX_SENDERS: usize = 256;
 
-/// An authenticated, decrypted packet.
+/// An authenticated, decrypted packet. The plaintext stays where it was
+/// decrypted, inside the packet's own buffer; [`Opened::into_plaintext`] moves
+/// it to the front only when an owned vector is wanted.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Opened {
     /// Who sealed it.
@@ -23,8 +25,25 @@ pub struct Opened {
     pub epoch: u32,
     /// The sender's sequence number.
     pub seq: u64,
+    buffer: Vec<u8>,
+    body: Range<usize>,
+}
+
+impl Opened {
     /// The plaintext, decompressed.
-    pub plaintext: Vec<u8>,
+    pub fn plaintext(&self) -> &[u8] {
+        self.buffer.get(self.body.clone()).unwrap_or_default()
+    }
+
+    /// The plaintext as an owned vector (reusing the packet's buffer).
+    pub fn into_plaintext(mut self) -> Vec<u8> {
+        let len = self.body.len();
+        if self.body.start != 0 {
+            self.buffer.copy_within(self.body, 0);
+        }
+        self.buffer.truncate(len);
+        self.buffer
+    }
 }
 
 struct Sender {
@@ -37,7 +56,8 @@ struct Epoch {
     key: GroupKey,
     own: SenderKeys,
     next_seq: u64,
-    senders: HashMap<MemberId, Sender>,
+    /// Senders seen in this epoch. Few (a session's members), so a list.
+    senders: Vec<(MemberId, Sender)>,
 }
 
 /// What installing a key did.
@@ -99,7 +119,7 @@ impl GroupState {
             key,
             own,
             next_seq: 0,
-            senders: HashMap::new(),
+            senders: Vec::new(),
         };
         let old = self.current.replace(fresh);
         // Dropping an Epoch zeroises its keys.
@@ -107,13 +127,15 @@ impl GroupState {
         Ok(Installed::New)
     }
 
-    /// Seal `plaintext` under the current epoch with associated data `aad`.
-    pub(crate) fn seal(
+    /// Seal `plaintext` under the current epoch with associated data `aad`,
+    /// appending the packet to `out`.
+    pub(crate) fn seal_into(
         &mut self,
         aad: &[u8],
         plaintext: &[u8],
         compression: Compression,
-    ) -> Result<Vec<u8>, SealError> {
+        out: &mut Vec<u8>,
+    ) -> Result<(), SealError> {
         if plaintext.len() > MAX_PLAINTEXT_LEN {
             return Err(SealError::TooLarge {
                 len: plaintext.len(),
@@ -144,22 +166,45 @@ impl GroupState {
             sender: me,
             seq,
         };
-        let sealed =
-            packet::seal(suite, &epoch.own, &header, aad, body).ok_or(SealError::TooLarge {
+        packet::seal_into(suite, &epoch.own, &header, aad, body, out).ok_or(
+            SealError::TooLarge {
                 len: plaintext.len(),
                 max: MAX_PLAINTEXT_LEN,
-            })?;
+            },
+        )?;
         epoch.next_seq = seq.saturating_add(1);
-        Ok(sealed)
+        Ok(())
     }
 
-    /// Authenticate, check freshness, decrypt and decompress `packet`.
+    /// Seal into a new buffer.
+    pub(crate) fn seal(
+        &mut self,
+        aad: &[u8],
+        plaintext: &[u8],
+        compression: Compression,
+    ) -> Result<Vec<u8>, SealError> {
+        let mut out = Vec::new();
+        self.seal_into(aad, plaintext, compression, &mut out)?;
+        Ok(out)
+    }
+
+    /// Open a borrowed packet (copies it first).
     pub(crate) fn open(&mut self, aad: &[u8], sealed: &[u8]) -> Result<Opened, OpenError> {
+        self.open_owned(aad, sealed.to_vec())
+    }
+
+    /// Authenticate, check freshness, decrypt (in place) and decompress a
+    /// packet; the buffer becomes the plaintext.
+    pub(crate) fn open_owned(
+        &mut self,
+        aad: &[u8],
+        mut sealed: Vec<u8>,
+    ) -> Result<Opened, OpenError> {
         if aad.len() > MAX_AAD_LEN {
             return Err(OpenError::AadTooLong(aad.len()));
         }
         let suite = self.suite;
-        let header = PacketHeader::parse(suite, sealed)?;
+        let header = PacketHeader::parse(suite, &sealed)?;
         if header.sender == self.me {
             return Err(OpenError::Reflected);
         }
@@ -178,48 +223,45 @@ impl GroupState {
 
         // A sender's state is created only once one of its packets verified,
         // so forged packets cannot grow memory.
-        let (body, new_keys) = match epoch.senders.get(&header.sender) {
-            Some(known) => {
+        let body = match epoch
+            .senders
+            .iter_mut()
+            .find(|(id, _)| *id == header.sender)
+        {
+            Some((_, known)) => {
                 if !known.window.is_fresh(header.seq) {
                     return Err(replayed);
                 }
-                (
-                    packet::open(suite, &known.keys, &header, aad, sealed)?,
-                    None,
-                )
+                let body = packet::open_in_place(suite, &known.keys, &header, aad, &mut sealed)?;
+                known.window.mark(header.seq);
+                body
             }
             None => {
                 let keys = SenderKeys::derive(suite, &epoch.key, epoch.number, header.sender);
-                let body = packet::open(suite, &keys, &header, aad, sealed)?;
-                (body, Some(keys))
+                let body = packet::open_in_place(suite, &keys, &header, aad, &mut sealed)?;
+                if epoch.senders.len() >= MAX_SENDERS {
+                    return Err(OpenError::TooManySenders);
+                }
+                let mut window = ReplayWindow::default();
+                window.mark(header.seq);
+                epoch.senders.push((header.sender, Sender { keys, window }));
+                body
             }
         };
-        if let Some(keys) = new_keys {
-            if epoch.senders.len() >= MAX_SENDERS {
-                return Err(OpenError::TooManySenders);
-            }
-            epoch.senders.insert(
-                header.sender,
-                Sender {
-                    keys,
-                    window: ReplayWindow::default(),
-                },
-            );
-        }
-        if let Some(sender) = epoch.senders.get_mut(&header.sender) {
-            sender.window.mark(header.seq);
-        }
 
-        let plaintext = if header.flags & FLAG_COMPRESSED != 0 {
-            compress::decompress(&body)?
+        let (buffer, body) = if header.flags & FLAG_COMPRESSED != 0 {
+            let plain = compress::decompress(sealed.get(body).unwrap_or_default())?;
+            let len = plain.len();
+            (plain, 0..len)
         } else {
-            body
+            (sealed, body)
         };
         Ok(Opened {
             sender: header.sender,
             epoch: header.epoch,
             seq: header.seq,
-            plaintext,
+            buffer,
+            body,
         })
     }
 }
@@ -284,7 +326,7 @@ mod tests {
         let old = a.seal(b"", b"in flight", Compression::Never).unwrap();
         let older = a.seal(b"", b"also in flight", Compression::Never).unwrap();
         b.install(2, key(7), false).unwrap();
-        assert_eq!(b.open(b"", &old).unwrap().plaintext, b"in flight");
+        assert_eq!(b.open(b"", &old).unwrap().plaintext(), b"in flight");
         b.install(3, key(6), true).unwrap();
         assert_eq!(b.open(b"", &older), Err(OpenError::UnknownEpoch(1)));
     }

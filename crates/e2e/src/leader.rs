@@ -160,6 +160,23 @@ impl Leader {
         self.group.seal(aad, plaintext, compression)
     }
 
+    /// Seal a packet and append it to `out` (which may already hold the
+    /// caller's envelope); on error `out` is unchanged.
+    pub fn seal_into(
+        &mut self,
+        aad: &[u8],
+        plaintext: &[u8],
+        compression: Compression,
+        out: &mut Vec<u8>,
+    ) -> Result<(), SealError> {
+        self.group.seal_into(aad, plaintext, compression, out)
+    }
+
+    /// Open a packet from a member, decrypting in its own buffer.
+    pub fn open_owned(&mut self, aad: &[u8], packet: Vec<u8>) -> Result<Opened, OpenError> {
+        self.group.open_owned(aad, packet)
+    }
+
     /// Open a packet from a member.
     pub fn open(&mut self, aad: &[u8], packet: &[u8]) -> Result<Opened, OpenError> {
         self.group.open(aad, packet)

@@ -94,12 +94,32 @@ impl Member {
             .seal(aad, plaintext, compression)
     }
 
+    /// Seal a packet and append it to `out` (which may already hold the
+    /// caller's envelope); on error `out` is unchanged.
+    pub fn seal_into(
+        &mut self,
+        aad: &[u8],
+        plaintext: &[u8],
+        compression: Compression,
+        out: &mut Vec<u8>,
+    ) -> Result<(), SealError> {
+        self.group
+            .as_mut()
+            .ok_or(SealError::NoKey)?
+            .seal_into(aad, plaintext, compression, out)
+    }
+
     /// Open a packet from another member or the leader.
     pub fn open(&mut self, aad: &[u8], packet: &[u8]) -> Result<Opened, OpenError> {
+        self.open_owned(aad, packet.to_vec())
+    }
+
+    /// Open a packet, decrypting in its own buffer (no copy).
+    pub fn open_owned(&mut self, aad: &[u8], packet: Vec<u8>) -> Result<Opened, OpenError> {
         match self.group.as_mut() {
-            Some(group) => group.open(aad, packet),
+            Some(group) => group.open_owned(aad, packet),
             None => {
-                let header = PacketHeader::parse(self.suite, packet)?;
+                let header = PacketHeader::parse(self.suite, &packet)?;
                 Err(OpenError::UnknownEpoch(header.epoch))
             }
         }

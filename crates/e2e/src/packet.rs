@@ -27,6 +27,7 @@ use ctr::CtrCore;
 use ctr::cipher::{InnerIvInit, StreamCipher, StreamCipherCoreWrapper};
 use ctr::flavors::Ctr32BE;
 use hmac::Mac;
+use std::ops::Range;
 use subtle::ConstantTimeEq;
 
 /// Version byte of the packet format.
@@ -174,58 +175,103 @@ fn compute_tag(mac: &MacState, aad: &[u8], sealed_without_tag: &[u8]) -> [u8; 32
     }
 }
 
-/// Seal `body` (already compressed or not, as `header.flags` says).
-/// Returns `None` only if the body is too long for the counter.
-pub(crate) fn seal(
+/// Constant-time comparison of the first `len` bytes of `expected` with
+/// `received` (which must be `len` long). Compared as four 64-bit words, both
+/// sides zero-padded, so the work is the same whatever the bytes are.
+fn tags_equal(expected: &[u8; 32], received: &[u8], len: usize) -> bool {
+    if received.len() != len {
+        return false;
+    }
+    let mut theirs = [0u8; 32];
+    let mut ours = [0u8; 32];
+    for ((t, o), (r, e)) in theirs
+        .iter_mut()
+        .zip(ours.iter_mut())
+        .zip(received.iter().zip(expected.iter()))
+    {
+        *t = *r;
+        *o = *e;
+    }
+    let words = |b: &[u8; 32]| {
+        let mut out = [0u64; 4];
+        for (w, chunk) in out.iter_mut().zip(b.chunks_exact(8)) {
+            *w = u64::from_ne_bytes(chunk.try_into().unwrap_or([0; 8]));
+        }
+        out
+    };
+    let mut equal = subtle::Choice::from(1u8);
+    for (o, t) in words(&ours).iter().zip(words(&theirs).iter()) {
+        equal &= o.ct_eq(t);
+    }
+    equal.into()
+}
+
+/// Append the sealed packet for `body` (already compressed or not, as
+/// `header.flags` says) to `out`. Returns `None` only if the body is too long
+/// for the counter; `out` is then left as it was.
+pub(crate) fn seal_into(
     suite: Suite,
     keys: &SenderKeys,
     header: &PacketHeader,
     aad: &[u8],
     body: &[u8],
-) -> Option<Vec<u8>> {
+    out: &mut Vec<u8>,
+) -> Option<()> {
+    let start = out.len();
     let tag_len = suite.tag_len();
-    let mut out = Vec::with_capacity(HEADER_LEN.checked_add(body.len())?.checked_add(tag_len)?);
+    out.reserve(HEADER_LEN.checked_add(body.len())?.checked_add(tag_len)?);
     out.extend_from_slice(&header.encode());
     out.extend_from_slice(body);
-    apply_ctr(
-        &keys.cipher,
-        header.sender,
-        header.seq,
-        out.get_mut(HEADER_LEN..)?,
-    )
-    .ok()?;
-    let tag = compute_tag(&keys.mac, aad, &out);
-    out.extend_from_slice(tag.get(..tag_len)?);
-    Some(out)
+    let sealed = (|| {
+        let packet = out.get_mut(start..)?;
+        apply_ctr(
+            &keys.cipher,
+            header.sender,
+            header.seq,
+            packet.get_mut(HEADER_LEN..)?,
+        )
+        .ok()?;
+        let tag = compute_tag(&keys.mac, aad, packet);
+        Some(tag)
+    })();
+    match sealed.as_ref().and_then(|tag| tag.get(..tag_len)) {
+        Some(tag) => {
+            out.extend_from_slice(tag);
+            Some(())
+        }
+        None => {
+            out.truncate(start);
+            None
+        }
+    }
 }
 
 /// Verify the tag of `packet` (whose header parsed as `header`) and decrypt
-/// its body. The packet is not modified; the body is returned, still
-/// compressed if the flag says so.
-pub(crate) fn open(
+/// its body in place. Returns where the body lies in `packet` (still
+/// compressed if the flag says so). On error nothing was decrypted.
+pub(crate) fn open_in_place(
     suite: Suite,
     keys: &SenderKeys,
     header: &PacketHeader,
     aad: &[u8],
-    packet: &[u8],
-) -> Result<Vec<u8>, OpenError> {
-    let tag_start = packet
-        .len()
+    packet: &mut [u8],
+) -> Result<Range<usize>, OpenError> {
+    let len = packet.len();
+    let tag_start = len
         .checked_sub(suite.tag_len())
-        .ok_or(OpenError::TooShort(packet.len()))?;
-    let (sealed, tag) = packet.split_at(tag_start);
+        .filter(|t| *t >= HEADER_LEN)
+        .ok_or(OpenError::TooShort(len))?;
+    let (sealed, tag) = packet.split_at_mut(tag_start);
     let expected = compute_tag(&keys.mac, aad, sealed);
-    let expected = expected.get(..suite.tag_len()).ok_or(OpenError::BadTag)?;
-    if !bool::from(expected.ct_eq(tag)) {
+    if !tags_equal(&expected, tag, suite.tag_len()) {
         return Err(OpenError::BadTag);
     }
-    let mut body = sealed
-        .get(HEADER_LEN..)
-        .ok_or(OpenError::TooShort(packet.len()))?
-        .to_vec();
-    apply_ctr(&keys.cipher, header.sender, header.seq, &mut body)
-        .map_err(|()| OpenError::TooLong(packet.len()))?;
-    Ok(body)
+    let body = sealed
+        .get_mut(HEADER_LEN..)
+        .ok_or(OpenError::TooShort(len))?;
+    apply_ctr(&keys.cipher, header.sender, header.seq, body)
+        .map_err(|()| OpenError::TooLong(len))?;
+    Ok(HEADER_LEN..tag_start)
 }
 
 #[cfg(test)]

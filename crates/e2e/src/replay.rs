@@ -67,22 +67,26 @@ impl ReplayWindow {
             return;
         }
         let (words, bits) = split(by);
-        let mut shifted = [0u64; WORDS];
-        for (i, slot) in shifted.iter_mut().enumerate() {
-            let Some(src) = i.checked_sub(words) else {
-                continue;
+        // Highest word first, so every source is read before it is overwritten.
+        for i in (0..WORDS).rev() {
+            let value = match i.checked_sub(words) {
+                None => 0,
+                Some(src) => {
+                    let low = self.seen.get(src).copied().unwrap_or(0);
+                    let carry = match (bits, src.checked_sub(1)) {
+                        (0, _) | (_, None) => 0,
+                        (_, Some(j)) => self
+                            .seen
+                            .get(j)
+                            .map_or(0, |w| w >> 64u32.saturating_sub(bits)),
+                    };
+                    (low << bits) | carry
+                }
             };
-            let low = self.seen.get(src).copied().unwrap_or(0);
-            let carry = if bits == 0 {
-                0
-            } else {
-                src.checked_sub(1)
-                    .and_then(|j| self.seen.get(j))
-                    .map_or(0, |w| w >> 64u32.saturating_sub(bits))
-            };
-            *slot = (low << bits) | carry;
+            if let Some(slot) = self.seen.get_mut(i) {
+                *slot = value;
+            }
         }
-        self.seen = shifted;
     }
 }
 

@@ -218,19 +218,19 @@ fn transcript(suite: Suite) -> Value {
         let mut packets = Vec::new();
         for (label, body, compression) in message_classes() {
             let sealed = leader.seal(&aad, &body, compression).unwrap();
-            assert_eq!(m2.open(&aad, &sealed).unwrap().plaintext, body);
-            assert_eq!(m3.open(&aad, &sealed).unwrap().plaintext, body);
+            assert_eq!(m2.open(&aad, &sealed).unwrap().plaintext(), body);
+            assert_eq!(m3.open(&aad, &sealed).unwrap().plaintext(), body);
             packets.push(packet_record(label, 1, &aad, &body, compression, &sealed));
         }
         for (label, body, compression) in message_classes().into_iter().take(3) {
             let sealed = m2.seal(&aad, &body, compression).unwrap();
-            assert_eq!(leader.open(&aad, &sealed).unwrap().plaintext, body);
+            assert_eq!(leader.open(&aad, &sealed).unwrap().plaintext(), body);
             packets.push(packet_record(label, 2, &aad, &body, compression, &sealed));
         }
         let to_one = b"FH1 envelope | session 0f1e2d3c | to member 1 | latest-wins".to_vec();
         let body = noise("frame", 300);
         let sealed = m3.seal(&to_one, &body, Compression::IfSmaller).unwrap();
-        assert_eq!(leader.open(&to_one, &sealed).unwrap().plaintext, body);
+        assert_eq!(leader.open(&to_one, &sealed).unwrap().plaintext(), body);
         packets.push(packet_record(
             "screen-update",
             3,
@@ -247,7 +247,7 @@ fn transcript(suite: Suite) -> Value {
         }
         let body = b"member 3 has left the session".to_vec();
         let sealed = leader.seal(&aad, &body, Compression::IfSmaller).unwrap();
-        assert_eq!(m2.open(&aad, &sealed).unwrap().plaintext, body);
+        assert_eq!(m2.open(&aad, &sealed).unwrap().plaintext(), body);
         assert!(m3.open(&aad, &sealed).is_err());
         packets.push(packet_record(
             "control",

@@ -240,7 +240,7 @@ fn packets_flow_both_ways_and_carry_the_sender() {
         for m in members.iter_mut() {
             let opened = m.open(aad, &from_leader).unwrap();
             assert_eq!(opened.sender, MemberId(1));
-            assert_eq!(opened.plaintext, b"hello from the expert");
+            assert_eq!(opened.plaintext(), b"hello from the expert");
         }
         let text = "Grüße aus dem Büro — 你好".repeat(20);
         let from_member = members[0]
@@ -252,9 +252,9 @@ fn packets_flow_both_ways_and_carry_the_sender() {
         );
         let opened = leader.open(aad, &from_member).unwrap();
         assert_eq!(opened.sender, MemberId(2));
-        assert_eq!(opened.plaintext, text.as_bytes());
+        assert_eq!(opened.plaintext(), text.as_bytes());
         assert_eq!(
-            members[1].open(aad, &from_member).unwrap().plaintext,
+            members[1].open(aad, &from_member).unwrap().plaintext(),
             text.as_bytes()
         );
         // The wrong envelope fails authentication.
@@ -264,7 +264,7 @@ fn packets_flow_both_ways_and_carry_the_sender() {
             Err(OpenError::BadTag)
         );
         // A failed open leaves no trace: the right envelope still opens it.
-        assert_eq!(members[1].open(aad, &fresh).unwrap().plaintext, b"again");
+        assert_eq!(members[1].open(aad, &fresh).unwrap().plaintext(), b"again");
     }
 }
 
@@ -304,7 +304,7 @@ fn a_removed_member_cannot_read_or_write_the_next_epoch() {
         .seal(b"", b"after removal", Compression::Never)
         .unwrap();
     assert_eq!(
-        members[0].open(b"", &secret).unwrap().plaintext,
+        members[0].open(b"", &secret).unwrap().plaintext(),
         b"after removal"
     );
     assert_eq!(
@@ -346,7 +346,7 @@ fn a_newcomer_cannot_read_what_was_sent_before_it_joined() {
     ));
     // The old member still reads in-flight packets of the previous epoch.
     assert_eq!(
-        members[0].open(b"", &earlier).unwrap().plaintext,
+        members[0].open(b"", &earlier).unwrap().plaintext(),
         b"before you came"
     );
 }
@@ -451,7 +451,7 @@ fn reflected_and_oversized_input_is_refused() {
     let biggest = vec![7u8; fernhand_e2e::MAX_PLAINTEXT_LEN];
     let sealed = leader.seal(b"", &biggest, Compression::Never).unwrap();
     assert_eq!(
-        members[0].open(b"", &sealed).unwrap().plaintext.len(),
+        members[0].open(b"", &sealed).unwrap().plaintext().len(),
         biggest.len()
     );
     let mut longer = sealed.clone();
