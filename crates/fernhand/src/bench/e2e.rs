@@ -136,7 +136,7 @@ struct Bare {
 impl Bare {
     fn new() -> Bare {
         let mut key = [0u8; 64];
-        key.iter_mut().enumerate().for_each(|(i, b)| *b = i as u8);
+        key.iter_mut().zip(0u8..).for_each(|(b, i)| *b = i);
         let (enc, mac_key) = key.split_at(32);
         Bare {
             aes: Aes256::new_from_slice(enc).unwrap_or_else(|_| unreachable!("32-byte key")),
@@ -164,7 +164,7 @@ impl Bare {
 
 fn plaintext(size: usize) -> Vec<u8> {
     (0..size)
-        .map(|i| (i.wrapping_mul(131) % 251) as u8)
+        .map(|i| u8::try_from(i.wrapping_mul(131) % 251).unwrap_or(0))
         .collect()
 }
 
@@ -398,10 +398,10 @@ mod bare_srp {
         let mut b = [0u8; 48];
         a.iter_mut()
             .enumerate()
-            .for_each(|(i, x)| *x = i as u8 ^ 0x5a);
+            .for_each(|(i, x)| *x = u8::try_from(i).unwrap_or(0) ^ 0x5a);
         b.iter_mut()
             .enumerate()
-            .for_each(|(i, x)| *x = i as u8 ^ 0xa5);
+            .for_each(|(i, x)| *x = u8::try_from(i).unwrap_or(0) ^ 0xa5);
         macro_rules! go {
             ($g:ty, $d:ty) => {{
                 let client = srp::Client::<$g, $d>::new();

@@ -83,8 +83,8 @@ fn print(report: &Report, json: bool) {
         }
     } else {
         println!(
-            "{:<34} {:>14} {:>14} {:>7}  {}",
-            "scenario", "ours", "baseline", "ratio", "baseline is"
+            "{:<34} {:>14} {:>14} {:>7}  baseline is",
+            "scenario", "ours", "baseline", "ratio"
         );
         for row in &report.rows {
             println!(
