@@ -4,19 +4,33 @@
 //! [`REPLAY_WINDOW`] numbers below it have been seen. A packet is fresh if it is
 //! above the highest, or inside the window and not yet seen. Checking and
 //! marking are separate so that a packet is marked only after its tag verified.
+//!
+//! The bitmap is a ring indexed by sequence number (as in RFC 6479): moving
+//! forward clears only the words being reused, so an in-order packet costs a
+//! few instructions instead of shifting the whole bitmap.
 
 /// How many sequence numbers below the highest one are still accepted.
 pub const REPLAY_WINDOW: u64 = 1024;
 
-const WORDS: usize = (REPLAY_WINDOW / 64) as usize;
+/// Ring size in 64-bit words: a power of two, twice the window, so every
+/// sequence number inside the window maps to a word not yet reused.
+const RING_WORDS: usize = 32;
+/// The same, for arithmetic on sequence numbers.
+const RING_WORDS_U64: u64 = 32;
+const _: () = assert!(
+    RING_WORDS_U64 == RING_WORDS as u64
+        && RING_WORDS_U64 * 64 >= 2 * REPLAY_WINDOW
+        && RING_WORDS.is_power_of_two()
+);
 
-/// Sliding bitmap over the last [`REPLAY_WINDOW`] sequence numbers.
+/// Ring bitmap over recent sequence numbers.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct ReplayWindow {
     /// One more than the highest sequence number accepted; 0 = none yet.
     next: u64,
-    /// Bit i set ⇔ sequence number (next − 1 − i) has been accepted.
-    seen: [u64; WORDS],
+    /// Bit (seq mod 64) of word ((seq / 64) mod RING_WORDS) set ⇔ seq accepted
+    /// (for seq inside the window).
+    ring: [u64; RING_WORDS],
 }
 
 impl ReplayWindow {
@@ -29,72 +43,44 @@ impl ReplayWindow {
         if age >= REPLAY_WINDOW {
             return false;
         }
-        !self.bit(age)
+        let (word, bit) = position(seq);
+        self.ring.get(word).is_some_and(|w| w & bit == 0)
     }
 
     /// Record `seq` as accepted. Call only after [`Self::is_fresh`] said yes and
     /// the packet authenticated.
     pub(crate) fn mark(&mut self, seq: u64) {
         if seq >= self.next {
-            let shift = seq.wrapping_sub(self.next).saturating_add(1);
-            self.shift(shift);
-            self.next = seq.saturating_add(1);
-            self.set(0);
-        } else {
-            let age = self.next.wrapping_sub(1).wrapping_sub(seq);
-            if age < REPLAY_WINDOW {
-                self.set(age);
-            }
-        }
-    }
-
-    fn bit(&self, age: u64) -> bool {
-        let (word, bit) = split(age);
-        self.seen.get(word).is_some_and(|w| w & (1u64 << bit) != 0)
-    }
-
-    fn set(&mut self, age: u64) {
-        let (word, bit) = split(age);
-        if let Some(w) = self.seen.get_mut(word) {
-            *w |= 1u64 << bit;
-        }
-    }
-
-    /// Age every entry by `by` positions, forgetting those that fall out.
-    fn shift(&mut self, by: u64) {
-        if by >= REPLAY_WINDOW {
-            self.seen = [0; WORDS];
-            return;
-        }
-        let (words, bits) = split(by);
-        // Highest word first, so every source is read before it is overwritten.
-        for i in (0..WORDS).rev() {
-            let value = match i.checked_sub(words) {
-                None => 0,
-                Some(src) => {
-                    let low = self.seen.get(src).copied().unwrap_or(0);
-                    let carry = match (bits, src.checked_sub(1)) {
-                        (0, _) | (_, None) => 0,
-                        (_, Some(j)) => self
-                            .seen
-                            .get(j)
-                            .map_or(0, |w| w >> 64u32.saturating_sub(bits)),
-                    };
-                    (low << bits) | carry
+            let new_block = seq >> 6;
+            match self.next.checked_sub(1).map(|top| top >> 6) {
+                Some(old_block) if new_block.wrapping_sub(old_block) < RING_WORDS_U64 => {
+                    let mut block = old_block;
+                    while block != new_block {
+                        block = block.wrapping_add(1);
+                        if let Some(w) = self.ring.get_mut(ring_index(block)) {
+                            *w = 0;
+                        }
+                    }
                 }
-            };
-            if let Some(slot) = self.seen.get_mut(i) {
-                *slot = value;
+                _ => self.ring = [0; RING_WORDS],
             }
+            self.next = seq.saturating_add(1);
+        }
+        let (word, bit) = position(seq);
+        if let Some(w) = self.ring.get_mut(word) {
+            *w |= bit;
         }
     }
 }
 
-/// Age → (word index, bit index). Ages are below `REPLAY_WINDOW` here.
-fn split(age: u64) -> (usize, u32) {
-    let word = usize::try_from(age / 64).unwrap_or(usize::MAX);
-    let bit = u32::try_from(age % 64).unwrap_or(0);
-    (word, bit)
+fn ring_index(block: u64) -> usize {
+    // Below RING_WORDS, so the conversion never fails.
+    usize::try_from(block & (RING_WORDS_U64 - 1)).unwrap_or(0)
+}
+
+/// Word index and bit mask of `seq` in the ring.
+fn position(seq: u64) -> (usize, u64) {
+    (ring_index(seq >> 6), 1u64 << (seq & 63))
 }
 
 #[cfg(test)]
@@ -156,6 +142,30 @@ mod tests {
         }
         for seq in [11u64, 71, 199, 332] {
             assert!(w.is_fresh(seq), "seq {seq} was never seen");
+        }
+    }
+
+    proptest::proptest! {
+        /// The ring agrees with a plain model: fresh iff above the highest seen,
+        /// or within the window and never seen.
+        #[test]
+        fn agrees_with_a_naive_model(steps in proptest::collection::vec((0u64..5000, proptest::bool::ANY), 1..400)) {
+            let mut w = ReplayWindow::default();
+            let mut seen = std::collections::BTreeSet::new();
+            for (delta, jump) in steps {
+                // Mostly near the top, sometimes far ahead.
+                let top = seen.iter().next_back().copied().unwrap_or(0);
+                let seq = if jump { top + delta } else { (top + 10).saturating_sub(delta % 1200) };
+                let model_fresh = match seen.iter().next_back() {
+                    None => true,
+                    Some(&max) => seq > max || (max - seq < REPLAY_WINDOW && !seen.contains(&seq)),
+                };
+                proptest::prop_assert_eq!(w.is_fresh(seq), model_fresh, "seq {}", seq);
+                if model_fresh {
+                    w.mark(seq);
+                    seen.insert(seq);
+                }
+            }
         }
     }
 

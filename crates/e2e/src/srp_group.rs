@@ -19,9 +19,10 @@ use srp::Group;
 use srp::groups::{G1024, G2048, G3072};
 use zeroize::Zeroizing;
 
-/// Byte length of SRP ephemeral secrets a and b (384 bits, more than RFC 5054's
-/// minimum of 256 for every group here).
-pub(crate) const EPHEMERAL_LEN: usize = 48;
+/// Byte length of SRP ephemeral secrets a and b: 256 bits, RFC 5054's minimum
+/// and twice the 128-bit strength of the 3072-bit group (the exponent size
+/// NIST SP 800-56A asks of finite-field Diffie-Hellman at that strength).
+pub(crate) const EPHEMERAL_LEN: usize = 32;
 
 /// The group modulus N of a suite, big-endian, exactly `modulus_len` bytes.
 fn modulus(suite: Suite) -> Vec<u8> {

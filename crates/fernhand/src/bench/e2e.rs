@@ -394,8 +394,9 @@ mod bare_srp {
 
     /// Both sides of one join; true if the proofs verified.
     pub fn join(suite: Suite, identity: &[u8], secret: &[u8], v: &[u8]) -> bool {
-        let mut a = [0u8; 48];
-        let mut b = [0u8; 48];
+        // Same exponent size as ours (256 bits), so only framing differs.
+        let mut a = [0u8; 32];
+        let mut b = [0u8; 32];
         a.iter_mut()
             .enumerate()
             .for_each(|(i, x)| *x = u8::try_from(i).unwrap_or(0) ^ 0x5a);
