@@ -94,6 +94,11 @@ impl GroupState {
         self.current.as_ref().map(|e| e.number)
     }
 
+    /// The current epoch's number and key.
+    pub(crate) fn current_key(&self) -> Option<(u32, &GroupKey)> {
+        self.current.as_ref().map(|e| (e.number, &e.key))
+    }
+
     /// Make `key` the key of `epoch`. Epochs only move forward; the previous
     /// epoch stays open for packets in flight unless `revoke_previous`.
     pub(crate) fn install(

@@ -24,6 +24,8 @@ pub struct Leader {
     group: GroupState,
     members: BTreeMap<MemberId, MemberSecret>,
     max_members: usize,
+    /// Whether the current epoch revoked its predecessor (bound into its KEKs).
+    revoked_previous: bool,
 }
 
 impl fmt::Debug for Leader {
@@ -48,6 +50,7 @@ impl Leader {
             group: GroupState::new(suite, me),
             members: BTreeMap::new(),
             max_members: Leader::DEFAULT_MAX_MEMBERS,
+            revoked_previous: false,
         };
         leader.next_epoch(false)?;
         Ok(leader)
@@ -147,7 +150,26 @@ impl Leader {
             })
             .collect();
         self.group.install(epoch, key, revoke_previous)?;
+        self.revoked_previous = revoke_previous;
         Ok(deliveries)
+    }
+
+    /// The current epoch's delivery for `id` again (byte for byte the same as
+    /// the first time), for a member that lost it in transit.
+    pub fn redeliver(&self, id: MemberId) -> Result<KeyDelivery, KeyError> {
+        let secret = self.members.get(&id).ok_or(KeyError::UnknownMember(id.0))?;
+        let (epoch, key) = self
+            .group
+            .current_key()
+            .ok_or(KeyError::UnknownMember(id.0))?;
+        Ok(delivery::wrap(
+            self.suite,
+            secret,
+            epoch,
+            id,
+            self.revoked_previous,
+            key,
+        ))
     }
 
     /// Seal a packet for the session under the current epoch.

@@ -461,3 +461,17 @@ fn reflected_and_oversized_input_is_refused() {
         Err(OpenError::TooLong(_))
     ));
 }
+
+#[test]
+fn a_lost_delivery_can_be_sent_again_identically() {
+    let (mut leader, mut members) = session(Suite::Srp2048Aes256HmacSha256, 2);
+    let removal = leader.remove(MemberId(3)).unwrap();
+    let again = leader.redeliver(MemberId(2)).unwrap();
+    assert_eq!(again, removal[0], "same bytes, revoke flag included");
+    assert_eq!(members[0].accept(again.as_bytes()), Ok(leader.epoch()));
+    assert_eq!(
+        leader.redeliver(MemberId(3)).err(),
+        Some(KeyError::UnknownMember(3))
+    );
+    let _ = &mut members;
+}

@@ -1,0 +1,374 @@
+//! Joining and keys: the SRP handshake on both sides, key deliveries and key
+//! requests, admissions, removals and the roster.
+//!
+//! Handshake frames (payload kind `Handshake`) carry the four SRP messages of
+//! `fernhand-e2e` plus two of this layer:
+//!
+//! ```text
+//! 06 | epoch (4)      KeyRequest   member → leader: "send me the current key"
+//! 7F | reason (1)     JoinRefused  leader → member: 1 wrong secret, 2 locked,
+//!                                  3 no common suite, 4 malformed, 5 unknown identity, 6 other
+//! ```
+
+use super::{Endpoint, Event, JoinRefusal, Keys, SendError, Target};
+use crate::frame::{Envelope, PayloadKind, TrafficClass};
+use crate::ids::MemberId;
+use crate::message::{Message, Roster, RosterEntry};
+use fernhand_e2e::{ClientHandshake, HandshakeError, Member};
+use std::time::Instant;
+
+const HELLO: u8 = 0x01;
+const CHALLENGE: u8 = 0x02;
+const PROOF: u8 = 0x03;
+const CONFIRM: u8 = 0x04;
+const KEY_REQUEST: u8 = 0x06;
+const JOIN_REFUSED: u8 = 0x7f;
+
+impl Endpoint {
+    /// Queue a frame that is not sealed (handshake, key delivery).
+    pub(super) fn push_frame(&mut self, kind: PayloadKind, to: MemberId, payload: &[u8]) {
+        let envelope = Envelope {
+            class: TrafficClass::Reliable,
+            kind,
+            session: self.session,
+            sender: self.me,
+            target: to,
+        };
+        self.transmit.push_back(envelope.frame(payload));
+    }
+
+    /// Joiner: send (again) a Hello to the leader.
+    pub(super) fn start_join(&mut self) -> Result<(), HandshakeError> {
+        let Keys::Member {
+            client,
+            awaiting,
+            policy,
+            identity,
+            secret,
+            ..
+        } = &mut self.keys
+        else {
+            return Ok(());
+        };
+        let (state, hello) = ClientHandshake::start(policy, identity, secret)?;
+        *client = Some(Box::new(state));
+        *awaiting = None;
+        let leader = self.leader_id;
+        self.push_frame(PayloadKind::Handshake, leader, &hello);
+        Ok(())
+    }
+
+    /// Member: ask the leader for the current epoch's key.
+    pub(super) fn request_key(&mut self) {
+        let epoch = self.epoch().unwrap_or(0);
+        let mut payload = vec![KEY_REQUEST];
+        payload.extend_from_slice(&epoch.to_be_bytes());
+        let leader = self.leader_id;
+        self.push_frame(PayloadKind::Handshake, leader, &payload);
+    }
+
+    pub(super) fn on_handshake(&mut self, from: MemberId, payload: &[u8]) {
+        let Some(&kind) = payload.first() else {
+            self.drop_frame(from, "empty handshake frame");
+            return;
+        };
+        if self.is_leader() {
+            match kind {
+                HELLO => self.leader_on_hello(from, payload),
+                PROOF => self.leader_on_proof(from, payload),
+                KEY_REQUEST => self.redeliver(from),
+                _ => self.drop_frame(from, "unexpected handshake message at the leader"),
+            }
+        } else if from != self.leader_id {
+            self.drop_frame(from, "handshake message from a member that does not lead");
+        } else {
+            match kind {
+                CHALLENGE => self.joiner_on_challenge(payload),
+                CONFIRM => self.joiner_on_confirm(payload),
+                JOIN_REFUSED => {
+                    let reason = JoinRefusal::from_byte(payload.get(1).copied().unwrap_or(0));
+                    self.events.push_back(Event::JoinRefused(reason));
+                }
+                _ => self.drop_frame(from, "unexpected handshake message at a joiner"),
+            }
+        }
+    }
+
+    fn refuse(&mut self, to: MemberId, error: HandshakeError) {
+        let reason = JoinRefusal::from_error(&error);
+        self.push_frame(PayloadKind::Handshake, to, &[JOIN_REFUSED, reason.byte()]);
+        self.events.push_back(Event::JoinFailed { from: to, error });
+    }
+
+    fn leader_on_hello(&mut self, from: MemberId, hello: &[u8]) {
+        let Keys::Leader {
+            verifiers, pending, ..
+        } = &mut self.keys
+        else {
+            return;
+        };
+        match verifiers.respond(hello) {
+            Ok((state, challenge)) => {
+                pending.insert(from, state);
+                self.push_frame(PayloadKind::Handshake, from, &challenge);
+            }
+            Err(e) => self.refuse(from, e),
+        }
+    }
+
+    fn leader_on_proof(&mut self, from: MemberId, proof: &[u8]) {
+        let Keys::Leader {
+            leader,
+            verifiers,
+            pending,
+            roles,
+        } = &mut self.keys
+        else {
+            return;
+        };
+        let Some(state) = pending.remove(&from) else {
+            self.drop_frame(from, "proof without a handshake in progress");
+            return;
+        };
+        let (confirm, established) = match verifiers.finish(state, proof) {
+            Ok(done) => done,
+            Err(e) => {
+                self.refuse(from, e);
+                return;
+            }
+        };
+        // A member that joins again (it lost its key) is first removed, so an
+        // epoch it may still hold is not the one it gets.
+        let mut deliveries = Vec::new();
+        if leader.members().any(|m| m == from) {
+            match leader.remove(from) {
+                Ok(d) => deliveries.extend(d),
+                Err(e) => {
+                    self.drop_frame(from, &format!("rejoin failed: {e}"));
+                    return;
+                }
+            }
+        }
+        match leader.admit(from, established) {
+            Ok(d) => deliveries.extend(d),
+            Err(e) => {
+                self.drop_frame(from, &format!("admission failed: {e}"));
+                return;
+            }
+        }
+        roles.entry(from).or_insert_with(|| RosterEntry {
+            id: from.0,
+            role: "member".to_owned(),
+            permissions: Vec::new(),
+        });
+        let epoch = leader.epoch();
+        self.push_frame(PayloadKind::Handshake, from, &confirm);
+        for d in deliveries {
+            self.push_frame(PayloadKind::KeyDelivery, d.recipient(), d.as_bytes());
+        }
+        self.note_epoch(epoch);
+        self.events.push_back(Event::MemberAdmitted(from));
+        self.events.push_back(Event::Keyed { epoch });
+        if let Err(e) = self.announce_roster() {
+            self.drop_frame(from, &format!("roster not sent: {e}"));
+        }
+    }
+
+    /// Leader: the current key again for `to`, who lost it.
+    pub(super) fn redeliver(&mut self, to: MemberId) {
+        let Keys::Leader { leader, .. } = &self.keys else {
+            return;
+        };
+        match leader.redeliver(to) {
+            Ok(d) => self.push_frame(PayloadKind::KeyDelivery, to, d.as_bytes()),
+            Err(e) => self.drop_frame(to, &format!("key request refused: {e}")),
+        }
+    }
+
+    /// Leader: set the role and permissions announced for a member, and
+    /// announce the roster.
+    pub fn set_member_role(
+        &mut self,
+        id: MemberId,
+        role: &str,
+        permissions: &[&str],
+    ) -> Result<(), SendError> {
+        let Keys::Leader { roles, .. } = &mut self.keys else {
+            return Err(SendError::NotLeader);
+        };
+        roles.insert(
+            id,
+            RosterEntry {
+                id: id.0,
+                role: role.to_owned(),
+                permissions: permissions.iter().map(|p| (*p).to_owned()).collect(),
+            },
+        );
+        self.announce_roster()
+    }
+
+    /// Leader: remove a member; a new epoch excludes it.
+    pub fn remove_member(&mut self, id: MemberId) -> Result<(), SendError> {
+        let Keys::Leader { leader, roles, .. } = &mut self.keys else {
+            return Err(SendError::NotLeader);
+        };
+        let deliveries = leader.remove(id)?;
+        roles.remove(&id);
+        let epoch = leader.epoch();
+        for d in deliveries {
+            self.push_frame(PayloadKind::KeyDelivery, d.recipient(), d.as_bytes());
+        }
+        self.note_epoch(epoch);
+        self.events.push_back(Event::Keyed { epoch });
+        self.announce_roster()
+    }
+
+    /// Leader: send the roster of the current epoch to everyone.
+    fn announce_roster(&mut self) -> Result<(), SendError> {
+        let Keys::Leader { leader, roles, .. } = &self.keys else {
+            return Err(SendError::NotLeader);
+        };
+        let members: Vec<RosterEntry> = roles
+            .iter()
+            .filter(|(id, _)| **id == self.me || leader.members().any(|m| m == **id))
+            .map(|(_, entry)| entry.clone())
+            .collect();
+        let roster = Roster {
+            epoch: leader.epoch(),
+            leader: self.me.0,
+            members,
+        };
+        // Newcomers learn where our stream starts before the roster itself.
+        self.adopt_roster(&roster);
+        self.send_reliable(Target::All, &Message::Roster(roster))?;
+        Ok(())
+    }
+
+    fn joiner_on_challenge(&mut self, challenge: &[u8]) {
+        let Keys::Member {
+            client, awaiting, ..
+        } = &mut self.keys
+        else {
+            return;
+        };
+        let Some(state) = client.take() else {
+            self.drop_frame(self.leader_id, "challenge without a hello");
+            return;
+        };
+        match state.on_challenge(challenge) {
+            Ok((next, proof)) => {
+                *awaiting = Some(Box::new(next));
+                let leader = self.leader_id;
+                self.push_frame(PayloadKind::Handshake, leader, &proof);
+            }
+            Err(e) => self.drop_frame(self.leader_id, &format!("join handshake failed: {e}")),
+        }
+    }
+
+    fn joiner_on_confirm(&mut self, confirm: &[u8]) {
+        let Keys::Member {
+            awaiting, member, ..
+        } = &mut self.keys
+        else {
+            return;
+        };
+        let Some(state) = awaiting.take() else {
+            self.drop_frame(self.leader_id, "confirm without a proof");
+            return;
+        };
+        match state.on_confirm(confirm) {
+            Ok(established) => {
+                let transcript_hash = established.transcript_hash();
+                *member = Some(Box::new(Member::new(established)));
+                self.events
+                    .push_back(Event::Established { transcript_hash });
+            }
+            Err(e) => self.drop_frame(self.leader_id, &format!("join handshake failed: {e}")),
+        }
+    }
+
+    pub(super) fn on_delivery(&mut self, from: MemberId, payload: &[u8], now: Instant) {
+        if from != self.leader_id {
+            self.drop_frame(from, "key delivery from a member that does not lead");
+            return;
+        }
+        let Keys::Member {
+            member: Some(m), ..
+        } = &mut self.keys
+        else {
+            self.drop_frame(from, "key delivery before the handshake completed");
+            return;
+        };
+        let before = m.epoch();
+        match m.accept(payload) {
+            Ok(epoch) => {
+                if before == Some(epoch) {
+                    return;
+                }
+                self.note_epoch(epoch);
+                self.events.push_back(Event::Keyed { epoch });
+                if before.is_none() {
+                    self.flush_queued();
+                    // Ask for anything sent to us before we could read it.
+                    self.request_resend(now);
+                }
+            }
+            Err(e) => self.drop_frame(from, &format!("key delivery refused: {e}")),
+        }
+    }
+
+    fn flush_queued(&mut self) {
+        while let Some((target, message)) = self.queued.pop_front() {
+            if let Err(e) = self.send_reliable(target, &message) {
+                self.drop_frame(self.me, &format!("queued message not sent: {e}"));
+            }
+        }
+    }
+
+    /// Record where our broadcast stream stood when `epoch` was installed:
+    /// members who join in that epoch read from there.
+    pub(super) fn note_epoch(&mut self, epoch: u32) {
+        let next = self.out.get(&Target::All).map_or(0, |o| o.next_rseq());
+        self.epoch_starts.entry(epoch).or_insert(next);
+        while self.epoch_starts.len() > 64 {
+            self.epoch_starts.pop_first();
+        }
+    }
+
+    /// Take in a roster: tell each member new to us where our broadcast
+    /// stream starts for it, and forget members who left.
+    pub(super) fn adopt_roster(&mut self, roster: &Roster) {
+        let listed: Vec<MemberId> = roster
+            .members
+            .iter()
+            .map(|m| MemberId(m.id))
+            .filter(|id| *id != self.me)
+            .collect();
+        let gone: Vec<MemberId> = self
+            .known
+            .iter()
+            .copied()
+            .filter(|id| !listed.contains(id))
+            .collect();
+        for id in gone {
+            self.known.remove(&id);
+            self.join_points.remove(&id);
+            self.broadcast_acked.remove(&id);
+        }
+        let start = self
+            .epoch_starts
+            .get(&roster.epoch)
+            .copied()
+            .unwrap_or_else(|| self.out.get(&Target::All).map_or(0, |o| o.next_rseq()));
+        for id in listed {
+            if self.known.insert(id) {
+                self.join_points.insert(id, start);
+                if let Err(e) = self.send_reliable(Target::One(id), &Message::StreamStart(start)) {
+                    self.drop_frame(id, &format!("stream start not sent: {e}"));
+                }
+            }
+        }
+        self.roster = Some(roster.clone());
+        self.trim_broadcast();
+    }
+}
