@@ -6,7 +6,8 @@
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
-    clippy::cast_possible_truncation
+    clippy::cast_possible_truncation,
+    clippy::panic
 )]
 
 use fernhand_e2e::{Policy, Suite, Verifier, VerifierStore};
