@@ -15,4 +15,6 @@ mod ca;
 mod config;
 
 pub use ca::{Ca, Issued, Usage};
-pub use config::{PkiError, client_config, load_certs, load_key, server_config};
+pub use config::{
+    PkiError, client_config, install_default_provider, load_certs, load_key, server_config,
+};

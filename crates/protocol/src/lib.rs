@@ -11,6 +11,7 @@
 //!   reliable streams, roster — turning received frames into events and
 //!   messages into frames to send. It opens no socket and reads no clock.
 
+pub mod broker_link;
 pub mod frame;
 pub mod ids;
 pub mod message;

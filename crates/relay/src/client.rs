@@ -62,6 +62,7 @@ pub struct RelayClient {
     /// Reliable data frames received on this hop.
     received: u64,
     acked_received: u64,
+    ack_due: bool,
     max_frame: usize,
 }
 
@@ -192,6 +193,7 @@ impl RelayClient {
             unacked: VecDeque::new(),
             received: 0,
             acked_received: 0,
+            ack_due: false,
             max_frame,
         })
     }
@@ -263,6 +265,7 @@ impl RelayClient {
         self.unacked.clear();
         self.received = 0;
         self.acked_received = 0;
+        self.ack_due = false;
     }
 
     /// Send a data frame. Reliable ones are kept until the relay has them.
@@ -280,8 +283,12 @@ impl RelayClient {
     }
 
     /// Receive the next data frame, handling the relay's acks and close
-    /// notices on the way.
+    /// notices on the way. Cancel-safe: a frame is never consumed and then
+    /// lost to a cancelled await (acks owed are sent on the next call).
     pub async fn recv(&mut self) -> Result<Bytes, ClientError> {
+        if self.ack_due {
+            self.ack().await?;
+        }
         loop {
             let message = match self.ws.next().await {
                 Some(Ok(m)) => m,
@@ -298,7 +305,7 @@ impl RelayClient {
                     if envelope.class == TrafficClass::Reliable {
                         self.received = self.received.saturating_add(1);
                         if self.received.saturating_sub(self.acked_received) >= ACK_EVERY {
-                            self.ack().await?;
+                            self.ack_due = true;
                         }
                     }
                     return Ok(bytes);
@@ -323,13 +330,17 @@ impl RelayClient {
     /// frames by [`Self::recv`]).
     pub async fn ack(&mut self) -> Result<(), ClientError> {
         if self.received == self.acked_received {
+            self.ack_due = false;
             return Ok(());
         }
-        self.acked_received = self.received;
+        let count = self.received;
         self.ws
-            .send(Message::Binary(Bytes::from(frame::ack(self.received))))
+            .send(Message::Binary(Bytes::from(frame::ack(count))))
             .await
-            .map_err(|e| ClientError::Lost(e.to_string()))
+            .map_err(|e| ClientError::Lost(e.to_string()))?;
+        self.acked_received = count;
+        self.ack_due = false;
+        Ok(())
     }
 
     /// Drop the TCP connection abruptly (tests of resume).

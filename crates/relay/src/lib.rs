@@ -16,12 +16,16 @@
 pub mod client;
 pub mod core;
 pub mod limits;
+pub mod member;
 pub mod metrics;
+pub mod registration;
 pub mod security;
 pub mod server;
 
 pub use client::{ClientError, RelayClient};
 pub use limits::Limits;
+pub use member::{Delivery, LinkError, MemberLink, RelayTicket, TicketSource};
 pub use metrics::RelayMetrics;
+pub use registration::{RegisteredRelay, Registration, RegistrationError};
 pub use security::{SecurityEvent, SecurityLog};
 pub use server::{RelayConfig, RelayError, RelayHandle, start};

@@ -21,6 +21,16 @@ use tokio_tungstenite::tungstenite::protocol::{Message, WebSocketConfig};
 /// Frames written per batch before flushing.
 const BATCH: usize = 64;
 
+/// Aborts the writer task when the connection task ends for any reason
+/// (including being aborted itself), so no half of a socket outlives it.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 fn now_unix() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -194,7 +204,7 @@ where
     let (mut sink, mut stream) = ws.split();
     let writer_shared = shared.clone();
     let writer_notify = notify.clone();
-    let mut writer = tokio::spawn(async move {
+    let mut writer = AbortOnDrop(tokio::spawn(async move {
         loop {
             writer_notify.notified().await;
             loop {
@@ -229,7 +239,7 @@ where
                 }
             }
         }
-    });
+    }));
 
     loop {
         tokio::select! {
@@ -263,10 +273,10 @@ where
                     w.notify_one();
                 }
                 // Give the writer a moment to send the close notice.
-                let _ = tokio::time::timeout(std::time::Duration::from_secs(2), &mut writer).await;
+                let _ = tokio::time::timeout(std::time::Duration::from_secs(2), &mut writer.0).await;
                 break;
             }
-            done = &mut writer => {
+            done = &mut writer.0 => {
                 if let Ok(Some(refusal)) = done
                     && refusal.code != CloseCode::Replaced
                     && refusal.code != CloseCode::Shutdown
@@ -277,6 +287,6 @@ where
             }
         }
     }
-    writer.abort();
+    drop(writer);
     shared.core().on_disconnect(conn, std::time::Instant::now());
 }

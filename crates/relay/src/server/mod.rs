@@ -174,6 +174,12 @@ impl RelayHandle {
         self.shared.core().counts()
     }
 
+    /// A function reporting (sessions, connected members), for heartbeats.
+    pub fn stats_source(&self) -> impl Fn() -> (usize, usize) + Send + Sync + 'static {
+        let shared = self.shared.clone();
+        move || shared.core().counts()
+    }
+
     /// Stop gracefully: members are told the relay is shutting down.
     pub async fn shutdown(self) {
         let wake = self.shared.core().shutdown();

@@ -1,0 +1,94 @@
+//! Asking the broker for tickets over HTTP: the member side of
+//! [`super::http`].
+
+use super::TicketGrant;
+use fernhand_protocol::RelayId;
+use serde_json::json;
+use thiserror::Error;
+
+/// Why a ticket request failed.
+#[derive(Debug, Error)]
+pub enum BrokerClientError {
+    /// The request did not complete.
+    #[error("broker unreachable: {0}")]
+    Unreachable(String),
+    /// The broker said no.
+    #[error("broker refused ({status}): {detail}")]
+    Refused {
+        /// HTTP status.
+        status: u16,
+        /// Its explanation.
+        detail: String,
+    },
+}
+
+/// A member's handle on the broker: its base URL and grant.
+#[derive(Clone)]
+pub struct BrokerClient {
+    http: reqwest::Client,
+    base: String,
+    grant: String,
+}
+
+impl std::fmt::Debug for BrokerClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BrokerClient")
+            .field("base", &self.base)
+            .finish_non_exhaustive()
+    }
+}
+
+impl BrokerClient {
+    /// A client for the broker at `base` (e.g. `https://support.example`)
+    /// using `grant`. `tls` is the TLS configuration for https.
+    pub fn new(
+        base: &str,
+        grant: String,
+        tls: Option<rustls::ClientConfig>,
+    ) -> Result<BrokerClient, BrokerClientError> {
+        fernhand_pki::install_default_provider();
+        let mut builder = reqwest::Client::builder().timeout(std::time::Duration::from_secs(10));
+        if let Some(tls) = tls {
+            builder = builder.tls_backend_preconfigured(tls);
+        }
+        Ok(BrokerClient {
+            http: builder
+                .build()
+                .map_err(|e| BrokerClientError::Unreachable(e.to_string()))?,
+            base: base.trim_end_matches('/').to_owned(),
+            grant,
+        })
+    }
+
+    /// Where the session runs and a ticket for it; name the relay that just
+    /// failed, if one did.
+    pub async fn ticket(
+        &self,
+        failed_relay: Option<RelayId>,
+    ) -> Result<TicketGrant, BrokerClientError> {
+        let body = match failed_relay {
+            Some(r) => json!({ "failed_relay": r }),
+            None => json!({}),
+        };
+        let response = self
+            .http
+            .post(format!("{}/broker/v1/tickets", self.base))
+            .bearer_auth(&self.grant)
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| BrokerClientError::Unreachable(e.to_string()))?;
+        let status = response.status();
+        if !status.is_success() {
+            let detail = response.text().await.unwrap_or_default();
+            return Err(BrokerClientError::Refused {
+                status: status.as_u16(),
+                detail,
+            });
+        }
+        response
+            .json::<TicketGrant>()
+            .await
+            .map_err(|e| BrokerClientError::Unreachable(e.to_string()))
+    }
+}
