@@ -43,3 +43,16 @@ put("join_secret", "code", b"123 456 789 012")
 put("join_secret", "code-dashes", b"123-456-789-012")
 put("join_secret", "link", b"https://support.example/join/AAECAwQFBgcICQoLDA0ODw#EBESExQVFhcYGRobHB0eHw")
 put("join_secret", "link-query", b"https://h/join/AAECAwQFBgcICQoLDA0ODw/?x=1#EBESExQVFhcYGRobHB0eHw")
+
+# Relay-protocol frames: an Admit, an Ack, a Close and data frames.
+put("relay_frame", "admit", bytes.fromhex("0101000474696b74") + b"\x00")
+put("relay_frame", "ack", bytes.fromhex("03000000000000002a"))
+put("relay_frame", "close", bytes.fromhex("040fa909") + b"too slow!")
+data_frame = bytes.fromhex("10000300") + bytes(range(16)) + bytes.fromhex("00000002000000000000000c") + b"hello, world"
+put("relay_frame", "data", data_frame)
+put("relay_core", "admit-then-data", bytes.fromhex("0101000474696b7400") + b"\xfe" + data_frame + b"\xfe" + bytes.fromhex("03000000000000002a"))
+put("ticket", "shape", bytes(80 + 64))
+put("message", "chat", bytes.fromhex("10000000000000000000") + b'{"text":"hi"}')
+put("message", "ack", bytes.fromhex("020001") + bytes.fromhex("00000001") + b"\x00" + bytes(8))
+put("message", "file-chunk", bytes.fromhex("21010000000000000005") + bytes.fromhex("00000001") + bytes(8) + b"data")
+put("endpoint_frame", "data", data_frame + b"\xff" + bytes.fromhex("10000100") + bytes([7]*16) + bytes.fromhex("000000010000000200000001") + b"\x02")
