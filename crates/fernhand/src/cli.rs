@@ -16,8 +16,18 @@ pub struct Cli {
 pub enum Command {
     /// Run the control plane (with an in-process relay and SQLite by default).
     Server(ServerArgs),
+    /// Run a relay (communication server) that registers with a broker.
+    Relay(RelayArgs),
+    /// Administration: the deployment's certificate authority.
+    Admin(AdminArgs),
     /// Measure a part of Fernhand against a baseline measured in the same run.
     Bench(BenchArgs),
+    /// The process under test of `bench relay` (started by the bench).
+    #[command(hide = true)]
+    BenchNode {
+        /// `relay` or `baseline`.
+        mode: String,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -28,6 +38,103 @@ pub struct ServerArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
+}
+
+#[derive(Debug, Args)]
+pub struct RelayArgs {
+    /// This relay's id (32 hex digits); its certificate must name it.
+    #[arg(long)]
+    pub id: String,
+    /// Where members connect.
+    #[arg(long, default_value = "127.0.0.1:8443")]
+    pub listen: SocketAddr,
+    /// The URL members are given (wss://…; ws:// only for loopback).
+    #[arg(long)]
+    pub public_url: String,
+    /// Region, for placement near session leaders.
+    #[arg(long, default_value = "eu-west")]
+    pub region: String,
+    /// Members this relay is meant to carry.
+    #[arg(long, default_value_t = 10_000)]
+    pub capacity: u32,
+    /// Certificate chain (PEM) for members' TLS and for registering.
+    #[arg(long)]
+    pub cert: PathBuf,
+    /// Its private key (PEM).
+    #[arg(long)]
+    pub key: PathBuf,
+    /// The deployment CA certificate (PEM), to verify the broker.
+    #[arg(long)]
+    pub ca: PathBuf,
+    /// The broker's relay-link URL (wss://…).
+    #[arg(long)]
+    pub broker: String,
+    /// Serve members plain WebSocket: only on loopback, or with --behind-tls-proxy.
+    #[arg(long)]
+    pub plain: bool,
+    /// A TLS-terminating proxy sits in front (allows --plain off loopback).
+    #[arg(long)]
+    pub behind_tls_proxy: bool,
+    /// Where to serve Prometheus metrics.
+    #[arg(long, default_value = "127.0.0.1:9464")]
+    pub metrics_listen: SocketAddr,
+}
+
+#[derive(Debug, Args)]
+pub struct AdminArgs {
+    #[command(subcommand)]
+    pub command: AdminCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// The deployment CA.
+    Ca {
+        #[command(subcommand)]
+        command: CaCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CaCommand {
+    /// Create the deployment CA in a folder (refuses to overwrite one).
+    Init {
+        /// Folder for ca.pem, ca.key, ca.json.
+        #[arg(long, default_value = "./fernhand-pki")]
+        dir: PathBuf,
+        /// The CA's name.
+        #[arg(long, default_value = "Fernhand deployment CA")]
+        name: String,
+    },
+    /// Issue a certificate signed by the deployment CA.
+    Issue {
+        /// Folder of the CA; the certificate is written there too.
+        #[arg(long, default_value = "./fernhand-pki")]
+        dir: PathBuf,
+        /// File name (without extension) and certificate name.
+        #[arg(long)]
+        name: String,
+        /// DNS names or IP addresses the certificate answers to.
+        #[arg(long = "host")]
+        hosts: Vec<String>,
+        /// What it is for.
+        #[arg(long, value_enum, default_value_t = CertUsage::Server)]
+        usage: CertUsage,
+        /// For a relay: its id (32 hex digits), named in the certificate so it
+        /// can register; `new` makes one.
+        #[arg(long)]
+        relay: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum CertUsage {
+    /// TLS server (control plane).
+    Server,
+    /// TLS client.
+    Client,
+    /// Both (relays).
+    Both,
 }
 
 #[derive(Debug, Args)]
@@ -47,4 +154,7 @@ pub enum BenchArea {
     /// End-to-end layer: seal/open throughput against bare AES-CTR + HMAC,
     /// and the SRP join handshake against bare SRP.
     E2e,
+    /// Relay: throughput, added latency and memory per member against a
+    /// plain forwarder, on loopback.
+    Relay,
 }

@@ -3,8 +3,10 @@
 //! Subcommands arrive as the parts land; each one says plainly what it does
 //! and, where a part is not built yet, says so instead of pretending.
 
+mod admin;
 mod bench;
 mod cli;
+mod relay_cmd;
 mod server;
 
 use clap::Parser;
@@ -12,9 +14,19 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("FERNHAND_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
     let result = match cli.command {
         cli::Command::Server(args) => server::run(&args),
+        cli::Command::Relay(args) => relay_cmd::run(&args),
+        cli::Command::Admin(args) => admin::run(&args),
         cli::Command::Bench(args) => bench::run(&args),
+        cli::Command::BenchNode { mode } => bench::relay_node::run(&mode),
     };
     match result {
         Ok(code) => code,

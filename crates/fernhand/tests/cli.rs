@@ -68,3 +68,160 @@ fn bench_e2e_json_has_every_scenario_and_a_summary() {
     let joins = scenarios.iter().filter(|r| r["unit"] == "ms/join").count();
     assert_eq!(joins, 3, "one join row per suite");
 }
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn run_ok(args: &[&str]) -> String {
+    let out = fernhand().args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn a_relay_made_with_the_admin_ca_registers_over_mutual_tls() {
+    let dir = std::env::temp_dir().join(format!("fernhand-cli-ca-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let d = dir.to_str().unwrap();
+    run_ok(&["admin", "ca", "init", "--dir", d]);
+    // A second init must not overwrite the CA.
+    assert!(
+        !fernhand()
+            .args(["admin", "ca", "init", "--dir", d])
+            .output()
+            .unwrap()
+            .status
+            .success()
+    );
+    run_ok(&[
+        "admin",
+        "ca",
+        "issue",
+        "--dir",
+        d,
+        "--name",
+        "control",
+        "--host",
+        "127.0.0.1",
+        "--usage",
+        "server",
+    ]);
+    let issued = run_ok(&[
+        "admin",
+        "ca",
+        "issue",
+        "--dir",
+        d,
+        "--name",
+        "relay1",
+        "--host",
+        "127.0.0.1",
+        "--relay",
+        "new",
+    ]);
+    let id = issued
+        .lines()
+        .find_map(|l| l.strip_prefix("relay id: "))
+        .unwrap()
+        .trim()
+        .to_owned();
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let read = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap();
+    let broker = fernhand_server::broker::Broker::new(
+        ed25519_dalek::SigningKey::from_bytes(&[9u8; 32]),
+        fernhand_server::broker::BrokerConfig::default(),
+    );
+    let mtls = fernhand_pki::server_config(
+        &read("control.pem"),
+        &read("control.key"),
+        Some(&read("ca.pem")),
+    )
+    .unwrap();
+    let link_port = runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(fernhand_server::broker::relay_link::serve_relay_links(
+            listener,
+            std::sync::Arc::new(mtls),
+            broker.clone(),
+        ));
+        port
+    });
+    let (port, metrics) = (free_port(), free_port());
+    let relay_args = |relay_id: &str| {
+        vec![
+            "relay".to_owned(),
+            "--id".into(),
+            relay_id.to_owned(),
+            "--listen".into(),
+            format!("127.0.0.1:{port}"),
+            "--public-url".into(),
+            format!("ws://127.0.0.1:{port}/"),
+            "--plain".into(),
+            "--cert".into(),
+            format!("{d}/relay1.pem"),
+            "--key".into(),
+            format!("{d}/relay1.key"),
+            "--ca".into(),
+            format!("{d}/ca.pem"),
+            "--broker".into(),
+            format!("wss://127.0.0.1:{link_port}/"),
+            "--metrics-listen".into(),
+            format!("127.0.0.1:{metrics}"),
+        ]
+    };
+
+    // A certificate for one relay cannot register another.
+    let impostor = fernhand()
+        .args(relay_args(&"ab".repeat(16)))
+        .output()
+        .unwrap();
+    assert!(!impostor.status.success());
+    assert!(
+        String::from_utf8_lossy(&impostor.stderr).contains("refused"),
+        "{}",
+        String::from_utf8_lossy(&impostor.stderr)
+    );
+
+    let mut child = fernhand().args(relay_args(&id)).spawn().unwrap();
+    let registered = (0..100).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        broker
+            .relays()
+            .iter()
+            .any(|r| r.id.to_string() == id && r.healthy)
+    });
+    assert!(registered, "the relay registered");
+    assert_eq!(broker.relays().len(), 1, "the impostor never registered");
+    let text = runtime.block_on(async {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut tcp = tokio::net::TcpStream::connect(("127.0.0.1", metrics))
+            .await
+            .unwrap();
+        tcp.write_all(b"GET /metrics HTTP/1.1\r\n\r\n")
+            .await
+            .unwrap();
+        let mut body = String::new();
+        tcp.read_to_string(&mut body).await.unwrap();
+        body
+    });
+    assert!(text.contains("fernhand_relay_sessions 0"), "{text}");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let gone = (0..50).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        broker.relays().iter().all(|r| !r.healthy)
+    });
+    assert!(gone, "a dead relay leaves placement");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

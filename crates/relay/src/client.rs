@@ -270,7 +270,11 @@ impl RelayClient {
 
     /// Send a data frame. Reliable ones are kept until the relay has them.
     pub async fn send(&mut self, frame: Vec<u8>) -> Result<(), ClientError> {
-        let bytes = Bytes::from(frame);
+        self.send_bytes(Bytes::from(frame)).await
+    }
+
+    /// As [`Self::send`], for a frame already in a shared buffer.
+    pub async fn send_bytes(&mut self, bytes: Bytes) -> Result<(), ClientError> {
         if bytes.get(1) == Some(&0) {
             // Traffic class byte 0: reliable (see `fernhand_protocol::frame`).
             self.unacked.push_back((self.sent, bytes.clone()));
@@ -341,6 +345,16 @@ impl RelayClient {
         self.acked_received = count;
         self.ack_due = false;
         Ok(())
+    }
+
+    /// The underlying TCP stream of a plain connection, for load generators
+    /// that write pre-encoded WebSocket frames (benchmarks only).
+    #[doc(hidden)]
+    pub fn into_tcp(self) -> Option<TcpStream> {
+        match self.ws.into_inner() {
+            MaybeTlsStream::Plain(s) => Some(s),
+            _ => None,
+        }
     }
 
     /// Drop the TCP connection abruptly (tests of resume).

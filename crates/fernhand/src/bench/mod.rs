@@ -7,6 +7,8 @@
 //! rounds.
 
 mod e2e;
+mod relay;
+pub mod relay_node;
 
 use crate::cli::{BenchArea, BenchArgs};
 use serde_json::{Value, json};
@@ -56,6 +58,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
     let per_side = Duration::from_secs_f64(args.seconds);
     let report = match args.area {
         BenchArea::E2e => e2e::run(per_side)?,
+        BenchArea::Relay => relay::run(per_side)?,
     };
     print(&report, args.json);
     Ok(ExitCode::SUCCESS)
