@@ -1,0 +1,234 @@
+//! Fernhand's store: one code path for SQLite (the embedded default, bundled)
+//! and PostgreSQL (scale-out), chosen by the database URL.
+//!
+//! Tenant isolation is by construction: callers never touch the pool. They
+//! get a [`TenantTx`] — a transaction bound to one tenant — from the
+//! authenticated principal, and every repository function takes one. Every
+//! tenant-owned row carries `tenant_id` (composite keys `(tenant_id, id)`)
+//! and repositories filter by it; on PostgreSQL, row-level security (ENABLE +
+//! FORCE, the application role owns nothing, the tenant set per transaction)
+//! holds even if a query forgets to. Platform tables (tenants, join
+//! locators, the security log) are reached through [`PlatformTx`].
+
+pub mod audit;
+mod error;
+mod ids;
+pub mod locators;
+pub mod security;
+pub mod sessions;
+pub mod support;
+pub mod tenants;
+pub mod tokens;
+pub mod users;
+
+pub use error::StoreError;
+pub use ids::{new_id, now};
+
+use sqlx::any::AnyPoolOptions;
+use sqlx::{Any, AnyConnection, AnyPool, Transaction};
+use std::sync::Once;
+
+/// Which database is behind a store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite (embedded default).
+    Sqlite,
+    /// PostgreSQL (scale-out).
+    Postgres,
+}
+
+impl Backend {
+    fn of(url: &str) -> Result<Backend, StoreError> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Backend::Postgres)
+        } else {
+            Err(StoreError::Config(format!(
+                "unsupported database URL (use sqlite:… or postgres://…): {}",
+                redact(url)
+            )))
+        }
+    }
+}
+
+/// A URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            format!("{}://…@{}", &url[..scheme], &url[at + 1..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+static DRIVERS: Once = Once::new();
+
+fn install_drivers() {
+    DRIVERS.call_once(sqlx::any::install_default_drivers);
+}
+
+/// A connection pool and the backend behind it.
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("backend", &self.backend)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Apply migrations with `owner_url` (the owning role on PostgreSQL).
+    pub async fn migrate(owner_url: &str) -> Result<(), StoreError> {
+        install_drivers();
+        let backend = Backend::of(owner_url)?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(1)
+            .connect(owner_url)
+            .await?;
+        match backend {
+            Backend::Sqlite => sqlx::migrate!("migrations/sqlite").run(&pool).await?,
+            Backend::Postgres => sqlx::migrate!("migrations/postgres").run(&pool).await?,
+        }
+        pool.close().await;
+        Ok(())
+    }
+
+    /// Connect with `url` (the application role on PostgreSQL).
+    pub async fn open(url: &str, max_connections: u32) -> Result<Store, StoreError> {
+        install_drivers();
+        let backend = Backend::of(url)?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(max_connections)
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        sqlx::query("PRAGMA foreign_keys = ON")
+                            .execute(&mut *conn)
+                            .await?;
+                        sqlx::query("PRAGMA busy_timeout = 5000")
+                            .execute(&mut *conn)
+                            .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(url)
+            .await?;
+        Ok(Store { pool, backend })
+    }
+
+    /// The embedded default: a SQLite file, created and migrated if needed.
+    pub async fn embedded(path: &std::path::Path) -> Result<Store, StoreError> {
+        let url = format!("sqlite://{}?mode=rwc", path.display());
+        Store::migrate(&url).await?;
+        let store = Store::open(&url, 8).await?;
+        sqlx::query("PRAGMA journal_mode = WAL")
+            .execute(&store.pool)
+            .await?;
+        Ok(store)
+    }
+
+    /// Which database this is.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// A transaction bound to `tenant`: everything done through it is that
+    /// tenant's, and (PostgreSQL) row-level security sees only that tenant.
+    pub async fn tenant(&self, tenant: &str) -> Result<TenantTx, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        if self.backend == Backend::Postgres {
+            sqlx::query("SELECT set_config('fernhand.tenant', $1, true)")
+                .bind(tenant)
+                .execute(&mut *tx)
+                .await?;
+        }
+        Ok(TenantTx {
+            tx,
+            tenant: tenant.to_owned(),
+        })
+    }
+
+    /// A transaction on the platform tables (tenants, join locators,
+    /// security log); tenant-owned tables are not visible through it on
+    /// PostgreSQL.
+    pub async fn platform(&self) -> Result<PlatformTx, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        if self.backend == Backend::Postgres {
+            sqlx::query("SELECT set_config('fernhand.tenant', '', true)")
+                .execute(&mut *tx)
+                .await?;
+        }
+        Ok(PlatformTx { tx })
+    }
+
+    /// Close the pool.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// A transaction bound to one tenant.
+pub struct TenantTx {
+    tx: Transaction<'static, Any>,
+    tenant: String,
+}
+
+impl TenantTx {
+    /// The tenant.
+    pub fn tenant(&self) -> &str {
+        &self.tenant
+    }
+
+    /// The connection, for repositories.
+    pub fn conn(&mut self) -> &mut AnyConnection {
+        &mut self.tx
+    }
+
+    /// Make the changes permanent.
+    pub async fn commit(self) -> Result<(), StoreError> {
+        Ok(self.tx.commit().await?)
+    }
+}
+
+/// A transaction on platform tables.
+pub struct PlatformTx {
+    tx: Transaction<'static, Any>,
+}
+
+impl PlatformTx {
+    /// The connection, for repositories.
+    pub fn conn(&mut self) -> &mut AnyConnection {
+        &mut self.tx
+    }
+
+    /// Make the changes permanent.
+    pub async fn commit(self) -> Result<(), StoreError> {
+        Ok(self.tx.commit().await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_choose_the_backend_and_passwords_stay_out_of_messages() {
+        assert_eq!(Backend::of("sqlite://x.db").unwrap(), Backend::Sqlite);
+        assert_eq!(
+            Backend::of("postgres://u:p@h/db").unwrap(),
+            Backend::Postgres
+        );
+        let err = Backend::of("mysql://user:secret@host/db")
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains("secret"), "{err}");
+    }
+}

@@ -1,0 +1,88 @@
+//! Tenants (customer accounts of the service): a platform table.
+
+use crate::{PlatformTx, StoreError, new_id, now};
+use serde::Serialize;
+use sqlx::Row;
+
+/// A tenant.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Tenant {
+    /// Id.
+    pub id: String,
+    /// Short name used at sign-in.
+    pub slug: String,
+    /// Display name.
+    pub name: String,
+    /// Whether every user must use MFA.
+    pub require_mfa: bool,
+}
+
+fn from_row(row: &sqlx::any::AnyRow) -> Result<Tenant, StoreError> {
+    Ok(Tenant {
+        id: row.try_get("id")?,
+        slug: row.try_get("slug")?,
+        name: row.try_get("name")?,
+        require_mfa: row.try_get::<i64, _>("require_mfa")? != 0,
+    })
+}
+
+/// Create a tenant.
+pub async fn create(tx: &mut PlatformTx, slug: &str, name: &str) -> Result<Tenant, StoreError> {
+    let id = new_id()?;
+    sqlx::query(
+        "INSERT INTO tenants (id, slug, name, require_mfa, created_at) VALUES ($1, $2, $3, 0, $4)",
+    )
+    .bind(&id)
+    .bind(slug)
+    .bind(name)
+    .bind(now())
+    .execute(tx.conn())
+    .await
+    .map_err(|e| StoreError::conflict_on(e, "tenant slug"))?;
+    Ok(Tenant {
+        id,
+        slug: slug.to_owned(),
+        name: name.to_owned(),
+        require_mfa: false,
+    })
+}
+
+/// The tenant with this slug.
+pub async fn by_slug(tx: &mut PlatformTx, slug: &str) -> Result<Option<Tenant>, StoreError> {
+    let row = sqlx::query("SELECT id, slug, name, require_mfa FROM tenants WHERE slug = $1")
+        .bind(slug)
+        .fetch_optional(tx.conn())
+        .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+/// The tenant with this id.
+pub async fn get(tx: &mut PlatformTx, id: &str) -> Result<Option<Tenant>, StoreError> {
+    let row = sqlx::query("SELECT id, slug, name, require_mfa FROM tenants WHERE id = $1")
+        .bind(id)
+        .fetch_optional(tx.conn())
+        .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+/// Require (or stop requiring) MFA for every user of a tenant.
+pub async fn set_require_mfa(
+    tx: &mut PlatformTx,
+    id: &str,
+    require: bool,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE tenants SET require_mfa = $1 WHERE id = $2")
+        .bind(i64::from(require))
+        .bind(id)
+        .execute(tx.conn())
+        .await?;
+    Ok(())
+}
+
+/// How many tenants exist (first start detection).
+pub async fn count(tx: &mut PlatformTx) -> Result<i64, StoreError> {
+    Ok(sqlx::query("SELECT COUNT(*) AS n FROM tenants")
+        .fetch_one(tx.conn())
+        .await?
+        .try_get("n")?)
+}
