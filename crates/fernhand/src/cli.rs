@@ -32,12 +32,31 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct ServerArgs {
-    /// Data folder of the embedded default.
+    /// Data folder: the SQLite database (embedded default), keys, the deployment CA.
     #[arg(long, default_value = "./fernhand-data")]
     pub data: PathBuf,
-    /// Address to listen on.
+    /// Address of the API. Off loopback it is served over TLS.
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
+    /// PostgreSQL URL of the application role (not the owner); SQLite in the
+    /// data folder when absent.
+    #[arg(long, env = "FERNHAND_DATABASE_URL", hide_env_values = true)]
+    pub database: Option<String>,
+    /// PostgreSQL URL of the owning role, used only to apply migrations.
+    #[arg(long, env = "FERNHAND_DATABASE_OWNER_URL", hide_env_values = true)]
+    pub database_owner: Option<String>,
+    /// Where the in-process relay serves members (default: the port after --listen).
+    #[arg(long)]
+    pub relay_listen: Option<SocketAddr>,
+    /// Run no in-process relay (separate relays register instead).
+    #[arg(long, conflicts_with = "relay_listen")]
+    pub no_relay: bool,
+    /// Where relays register over mutual TLS (default: 127.0.0.1, two ports after --listen).
+    #[arg(long)]
+    pub relay_link_listen: Option<SocketAddr>,
+    /// Region of the in-process relay.
+    #[arg(long, default_value = "eu-west")]
+    pub region: String,
 }
 
 #[derive(Debug, Args)]

@@ -1,17 +1,52 @@
-//! `fernhand server`: the control plane. Not built yet; the command exists so
-//! that the README's first command answers honestly.
+//! `fernhand server`: the control plane. With no flags it is the embedded
+//! default — API, broker, in-process relay and SQLite in `./fernhand-data`,
+//! on `127.0.0.1:8080` — and on the very first start it prints a one-time
+//! sign-in for the first administrator.
 
 use crate::cli::ServerArgs;
+use anyhow::Context;
+use fernhand_server::serve::{ServeOptions, start};
 use std::process::ExitCode;
 
-/// Report that the control plane is not available in this build.
 pub fn run(args: &ServerArgs) -> anyhow::Result<ExitCode> {
-    eprintln!(
-        "fernhand server: not yet. This build has the end-to-end security layer \
-         (try `fernhand bench e2e`); the control plane that would listen on {} with \
-         data in {} is not built yet.",
-        args.listen,
-        args.data.display()
-    );
-    Ok(ExitCode::from(2))
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(serve(args))
+}
+
+fn options(args: &ServerArgs) -> ServeOptions {
+    let mut opts = ServeOptions::embedded(args.data.clone(), args.listen);
+    opts.database = args.database.clone();
+    opts.database_owner = args.database_owner.clone();
+    if args.no_relay {
+        opts.relay_listen = None;
+    } else if let Some(addr) = args.relay_listen {
+        opts.relay_listen = Some(addr);
+    }
+    if let Some(addr) = args.relay_link_listen {
+        opts.relay_link_listen = addr;
+    }
+    opts.region = args.region.clone();
+    opts
+}
+
+async fn serve(args: &ServerArgs) -> anyhow::Result<ExitCode> {
+    let running = start(options(args)).await.context("starting the server")?;
+    // Shown on the terminal of whoever started the server, never logged.
+    println!("Fernhand is running at {}", running.url);
+    if let Some(relay) = &running.relay_url {
+        println!("In-process relay: {relay}");
+    }
+    println!("Relays register at wss://{}/", running.relay_link);
+    if let Some(first) = &running.first_login {
+        println!();
+        println!("First start: sign in once with");
+        println!("  tenant:   {}", first.tenant);
+        println!("  e-mail:   {}", first.email);
+        println!("  password: {}", first.password.as_str());
+        println!("This password is shown only now and must be changed at first sign-in.");
+    }
+    tokio::signal::ctrl_c().await?;
+    tracing::info!("shutting down");
+    running.shutdown().await;
+    Ok(ExitCode::SUCCESS)
 }

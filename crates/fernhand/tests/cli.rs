@@ -8,13 +8,168 @@ fn fernhand() -> Command {
     Command::new(env!("CARGO_BIN_EXE_fernhand"))
 }
 
+/// A `fernhand server` child process, killed when dropped.
+struct Server {
+    child: std::process::Child,
+    lines: std::sync::mpsc::Receiver<String>,
+}
+
+impl Server {
+    fn start(data: &std::path::Path) -> Server {
+        let mut child = fernhand()
+            .args([
+                "server",
+                "--listen",
+                "127.0.0.1:0",
+                "--relay-listen",
+                "127.0.0.1:0",
+            ])
+            .args(["--relay-link-listen", "127.0.0.1:0", "--data"])
+            .arg(data)
+            .env_remove("FERNHAND_DATABASE_URL")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+            {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Server { child, lines }
+    }
+
+    /// Lines printed until the relay-link line (the last of the banner).
+    fn banner(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        loop {
+            let line = self
+                .lines
+                .recv_timeout(std::time::Duration::from_secs(60))
+                .expect("server banner");
+            let last = line.starts_with("Relays register at");
+            out.push(line);
+            if last {
+                // The first-start block follows at once when there is one.
+                while let Ok(more) = self
+                    .lines
+                    .recv_timeout(std::time::Duration::from_millis(500))
+                {
+                    out.push(more);
+                }
+                return out;
+            }
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One HTTP/1.1 request on a fresh connection; returns status and body.
+fn http(base: &str, method: &str, path: &str, body: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let host = base.strip_prefix("http://").unwrap();
+    let mut s = std::net::TcpStream::connect(host).unwrap();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    s.read_to_string(&mut response).unwrap();
+    let status = response[9..12].parse().unwrap();
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}
+
+fn field<'a>(lines: &'a [String], prefix: &str) -> Option<&'a str> {
+    lines
+        .iter()
+        .find_map(|l| l.trim().strip_prefix(prefix))
+        .map(str::trim)
+}
+
 #[test]
-fn server_says_honestly_that_it_is_not_built_yet() {
-    let out = fernhand().arg("server").output().unwrap();
-    assert_eq!(out.status.code(), Some(2));
+fn server_starts_embedded_prints_a_one_time_login_once_and_keeps_its_data() {
+    let data = std::env::temp_dir().join(format!("fernhand-cli-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data);
+
+    let server = Server::start(&data);
+    let banner = server.banner();
+    let url = field(&banner, "Fernhand is running at")
+        .expect("URL")
+        .to_owned();
+    assert!(url.starts_with("http://127.0.0.1:"), "{banner:?}");
+    assert!(field(&banner, "In-process relay:").is_some_and(|r| r.starts_with("ws://127.0.0.1:")));
+    let password = field(&banner, "password:")
+        .expect("one-time password")
+        .to_owned();
+    assert!(password.len() >= 20);
+    let login =
+        format!(r#"{{"tenant":"default","email":"admin@localhost","password":"{password}"}}"#);
+    let (status, body) = http(&url, "POST", "/api/v1/auth/login", &login);
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body.contains(r#""password_change_required":true"#),
+        "{body}"
+    );
+    let (status, _) = http(&url, "GET", "/healthz", "");
+    assert_eq!(status, 200);
+    drop(server);
+
+    // Second start on the same data: no new password, the old one still works.
+    let server = Server::start(&data);
+    let banner = server.banner();
+    assert!(field(&banner, "password:").is_none(), "{banner:?}");
+    let url = field(&banner, "Fernhand is running at").unwrap().to_owned();
+    let (status, body) = http(&url, "POST", "/api/v1/auth/login", &login);
+    assert_eq!(status, 200, "{body}");
+    drop(server);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(data.join("keys/seal.key"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    std::fs::remove_dir_all(&data).unwrap();
+}
+
+#[test]
+fn server_reports_a_busy_port_clearly() {
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = busy.local_addr().unwrap().to_string();
+    let data = std::env::temp_dir().join(format!("fernhand-cli-busy-{}", std::process::id()));
+    let out = fernhand()
+        .args(["server", "--listen", &addr, "--relay-listen", "127.0.0.1:0"])
+        .args(["--relay-link-listen", "127.0.0.1:0", "--data"])
+        .arg(&data)
+        .env_remove("FERNHAND_DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
     let stderr = String::from_utf8(out.stderr).unwrap();
-    assert!(stderr.contains("not yet"), "{stderr}");
-    assert!(stderr.contains("127.0.0.1:8080"), "{stderr}");
+    assert!(stderr.contains("cannot listen on"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&data);
 }
 
 #[test]

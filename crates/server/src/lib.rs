@@ -1,8 +1,12 @@
 //! Fernhand's control plane.
 //!
-//! Today it holds the broker (`broker`): the registry of relays that
-//! register over mutual TLS, the placement of sessions on them, failover when
-//! one dies, and the admission tickets members present. Accounts, tenants,
-//! sessions, devices and the rest of the control plane mount it.
+//! - `broker`: the registry of relays that register over mutual TLS, the
+//!   placement of sessions on them, failover when one dies, and the
+//!   admission tickets members present;
+//! - `app`: the HTTP API — accounts, sign-in with MFA, API tokens, attended
+//!   sessions and joining, audit and security logs;
+//! - `serve`: all of it started together, the embedded default included.
 
+pub mod app;
 pub mod broker;
+pub mod serve;

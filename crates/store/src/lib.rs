@@ -104,6 +104,14 @@ impl Store {
     pub async fn open(url: &str, max_connections: u32) -> Result<Store, StoreError> {
         install_drivers();
         let backend = Backend::of(url)?;
+        // SQLite allows one writer; several pooled connections only trade
+        // throughput for "database is locked" errors when a deferred
+        // transaction upgrades to a write. One connection serialises
+        // transactions in-process instead.
+        let max_connections = match backend {
+            Backend::Sqlite => 1,
+            Backend::Postgres => max_connections,
+        };
         let pool = AnyPoolOptions::new()
             .max_connections(max_connections)
             .after_connect(move |conn, _| {

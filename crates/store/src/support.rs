@@ -63,20 +63,32 @@ pub async fn create(
     link_locator: &str,
 ) -> Result<SupportSession, StoreError> {
     let id = new_id()?;
+    create_with_id(tx, &id, expert_id, code_locator, link_locator).await
+}
+
+/// Open a session record under an id chosen by the caller (the control plane
+/// reserves the join locators for that id first).
+pub async fn create_with_id(
+    tx: &mut TenantTx,
+    id: &str,
+    expert_id: &str,
+    code_locator: &str,
+    link_locator: &str,
+) -> Result<SupportSession, StoreError> {
     let tenant = tx.tenant().to_owned();
     sqlx::query(
         "INSERT INTO support_sessions (tenant_id, id, expert_id, code_locator, link_locator, state, created_at) \
          VALUES ($1, $2, $3, $4, $5, 'open', $6)",
     )
     .bind(tenant)
-    .bind(&id)
+    .bind(id)
     .bind(expert_id)
     .bind(code_locator)
     .bind(link_locator)
     .bind(now())
     .execute(tx.conn())
     .await?;
-    get(tx, &id)
+    get(tx, id)
         .await?
         .ok_or(StoreError::Corrupt("support_sessions"))
 }
@@ -118,4 +130,44 @@ pub async fn end(tx: &mut TenantTx, id: &str, outcome: &str) -> Result<bool, Sto
     .execute(tx.conn())
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// Give the next member id of an open session to a joiner (the leader is 1;
+/// joiners get 2, 3, …) and record it with its role. Returns `None` if the
+/// session is not open. Safe against concurrent joins (compare-and-set).
+pub async fn add_member(
+    tx: &mut TenantTx,
+    id: &str,
+    role: &str,
+) -> Result<Option<u32>, StoreError> {
+    let tenant = tx.tenant().to_owned();
+    for _ in 0..8 {
+        let Some(session) = get(tx, id).await? else {
+            return Ok(None);
+        };
+        if session.state != "open" {
+            return Ok(None);
+        }
+        let mut members: Vec<serde_json::Value> = serde_json::from_str(&session.members)
+            .map_err(|_| StoreError::Corrupt("support_sessions.members"))?;
+        let member = u32::try_from(members.len())
+            .unwrap_or(u32::MAX)
+            .saturating_add(2);
+        members.push(serde_json::json!({"id": member, "role": role, "joined_at": now()}));
+        let updated = serde_json::to_string(&members)
+            .map_err(|_| StoreError::Corrupt("support_sessions.members"))?;
+        let done = sqlx::query("UPDATE support_sessions SET members = $1 WHERE tenant_id = $2 AND id = $3 AND members = $4")
+            .bind(&updated)
+            .bind(&tenant)
+            .bind(id)
+            .bind(&session.members)
+            .execute(tx.conn())
+            .await?;
+        if done.rows_affected() == 1 {
+            return Ok(Some(member));
+        }
+    }
+    Err(StoreError::Conflict(
+        "session membership (too many concurrent joins)",
+    ))
 }

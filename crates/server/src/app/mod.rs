@@ -1,0 +1,139 @@
+//! The control plane's HTTP API (axum): accounts, sign-in with MFA, API
+//! tokens, attended sessions and joining, audit and security logs, health.
+//! JSON in and out; every error is `application/problem+json`.
+//!
+//! Routes are declared once, as data ([`routes`]): the router is built from
+//! the table, and the tenant-isolation test walks the same table, so a new
+//! route cannot escape it.
+
+pub mod crypto;
+pub mod json;
+pub mod limits;
+pub mod principal;
+pub mod problem;
+mod routes;
+
+use crate::broker::Broker;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderValue, Method, header};
+use axum::response::Response;
+use axum::routing::MethodRouter;
+use crypto::Sealer;
+use fernhand_store::Store;
+use limits::Limiters;
+pub use principal::Permission;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+/// Largest request body accepted.
+pub const MAX_BODY: usize = 64 * 1024;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    /// The store.
+    pub store: Store,
+    /// The broker (session placement, tickets).
+    pub broker: Arc<Broker>,
+    /// Seals secrets at rest.
+    pub sealer: Arc<Sealer>,
+    /// Rate limits.
+    pub limits: Arc<Limiters>,
+    /// Whether cookies get `Secure` and responses HSTS (served over TLS).
+    pub tls: bool,
+}
+
+impl AppState {
+    /// Record a security event: stored, and written to the security log target.
+    pub async fn security_event(
+        &self,
+        tenant: Option<&str>,
+        kind: &str,
+        peer: Option<IpAddr>,
+        detail: serde_json::Value,
+    ) {
+        tracing::warn!(target: "fernhand::security", kind, tenant, peer = ?peer, "{detail}");
+        let peer = peer.map(|p| p.to_string());
+        let stored = async {
+            let mut p = self.store.platform().await?;
+            fernhand_store::security::record(&mut p, tenant, kind, peer.as_deref(), &detail)
+                .await?;
+            p.commit().await
+        };
+        if let Err(e) = stored.await {
+            tracing::error!("security event not stored: {e}");
+        }
+    }
+}
+
+/// Who may call a route.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone (rate-limited where it matters).
+    Public,
+    /// A signed-in user who may still owe MFA or a password change.
+    Pending,
+    /// A fully signed-in user with this permission.
+    Needs(Permission),
+}
+
+/// One route: method, path (axum syntax), access, and whether its path
+/// names a tenant-owned object (`{id}`).
+#[derive(Clone, Debug)]
+pub struct RouteSpec {
+    /// HTTP method.
+    pub method: Method,
+    /// Path.
+    pub path: &'static str,
+    /// Who may call it.
+    pub access: Access,
+}
+
+/// Every route of the API, with its handler.
+pub fn routes() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
+    routes::all()
+}
+
+/// The whole HTTP application.
+pub fn router(state: AppState) -> Router {
+    let mut router = Router::new();
+    for (spec, handler) in routes() {
+        router = router.route(spec.path, handler);
+    }
+    let tls = state.tls;
+    router
+        .merge(crate::broker::http::router(state.broker.clone()).with_state(()))
+        .with_state(state)
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::map_response(move |r| {
+            security_headers(r, tls)
+        }))
+}
+
+async fn security_headers(mut response: Response, tls: bool) -> Response {
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+        ),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if tls {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
+    response
+}

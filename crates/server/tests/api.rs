@@ -1,0 +1,616 @@
+//! The control plane's HTTP API against a real server on loopback, on SQLite
+//! and (when present) a real PostgreSQL: sign-in and lockout, CSRF, MFA,
+//! API tokens, least privilege, bad input, attended sessions, and tenant
+//! isolation checked over every route of the route table.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod api_support;
+
+use api_support::*;
+use fernhand_server::app::{Access, routes};
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+fn is_problem(r: &Reply) -> bool {
+    r.content_type.starts_with("application/problem+json")
+        && r.body["status"].as_u64() == Some(u64::from(r.status.as_u16()))
+}
+
+async fn security_kinds(admin: &Client) -> Vec<String> {
+    let r = admin.get("/api/v1/security-events").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    r.body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn repeated_wrong_passwords_lock_the_account_and_are_security_events() {
+    for server in servers().await {
+        let t = tenant(&server.state.store).await;
+        let mut c = Client::new(&server);
+        for _ in 0..5 {
+            let r = c.login(&t.slug, &t.expert.email, "wrong password").await;
+            assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+            assert!(is_problem(&r), "{}", r.text);
+        }
+        // Now even the right password is refused while the lock lasts.
+        let r = c.login(&t.slug, &t.expert.email, PASSWORD).await;
+        assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.text);
+        assert_eq!(
+            r.body["type"],
+            "https://fernhand.dev/problems/account_locked"
+        );
+        // Unknown user and unknown tenant look exactly like a wrong password.
+        let unknown = c.login(&t.slug, "nobody@example.com", PASSWORD).await;
+        assert_eq!(
+            (unknown.status, unknown.body["detail"].clone()),
+            (
+                StatusCode::UNAUTHORIZED,
+                json!("wrong tenant, e-mail or password")
+            )
+        );
+        let admin = signed_in(&server, &t, &t.admin).await;
+        let kinds = security_kinds(&admin).await;
+        assert_eq!(
+            kinds.iter().filter(|k| *k == "login_failed").count(),
+            6,
+            "{kinds:?}"
+        );
+        assert!(kinds.iter().any(|k| k == "account_locked"), "{kinds:?}");
+        assert!(kinds.iter().any(|k| k == "login_while_locked"), "{kinds:?}");
+        // More attempts from one address than the limit allows are refused early.
+        let mut limited = false;
+        for _ in 0..12 {
+            let r = c.login(&t.slug, &t.auditor.email, "wrong").await;
+            if r.status == StatusCode::TOO_MANY_REQUESTS
+                && r.body["type"] == "https://fernhand.dev/problems/rate_limited"
+            {
+                limited = true;
+                break;
+            }
+        }
+        assert!(
+            limited,
+            "{:?}: the per-address sign-in limit never applied",
+            backend(&server)
+        );
+        server.shutdown().await;
+    }
+}
+
+#[tokio::test]
+async fn browser_writes_need_the_csrf_token_and_cookies_are_locked_down() {
+    for server in servers().await {
+        let t = tenant(&server.state.store).await;
+        let mut c = signed_in(&server, &t, &t.expert).await;
+        let csrf = c.csrf.take();
+        let body = json!({"name": "ci", "scopes": ["sessions"]});
+        let missing = c.post("/api/v1/tokens", body.clone()).await;
+        assert_eq!(missing.status, StatusCode::FORBIDDEN, "{}", missing.text);
+        c.csrf = Some("forged".into());
+        let forged = c.post("/api/v1/tokens", body.clone()).await;
+        assert_eq!(forged.status, StatusCode::FORBIDDEN);
+        c.csrf = csrf;
+        assert_eq!(
+            c.get("/api/v1/tokens").await.body,
+            json!([]),
+            "refused writes stored nothing"
+        );
+        let ok = c.post("/api/v1/tokens", body).await;
+        assert_eq!(ok.status, StatusCode::CREATED, "{}", ok.text);
+        // Reads need no CSRF token; a logged-out cookie is worthless.
+        let saved = c.clone_session();
+        let out = c.post("/api/v1/auth/logout", json!({})).await;
+        assert_eq!(out.status, StatusCode::NO_CONTENT);
+        assert_eq!(
+            saved.get("/api/v1/me").await.status,
+            StatusCode::UNAUTHORIZED
+        );
+        server.shutdown().await;
+    }
+}
+
+#[tokio::test]
+async fn a_tenant_can_require_mfa_and_recovery_codes_work_once() {
+    for server in servers().await {
+        let t = tenant(&server.state.store).await;
+        let admin = signed_in(&server, &t, &t.admin).await;
+        let r = admin
+            .send(
+                Method::PUT,
+                "/api/v1/tenant/mfa",
+                Some(json!({"required": true})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+
+        let mut expert = Client::new(&server);
+        let r = expert.login(&t.slug, &t.expert.email, PASSWORD).await;
+        assert_eq!(r.body["mfa_setup_required"], true);
+        let blocked = expert.get("/api/v1/sessions").await;
+        assert_eq!(blocked.status, StatusCode::FORBIDDEN);
+        assert_eq!(
+            blocked.body["type"],
+            "https://fernhand.dev/problems/mfa_required"
+        );
+
+        let setup = expert.post("/api/v1/auth/mfa/setup", json!({})).await;
+        assert_eq!(setup.status, StatusCode::OK, "{}", setup.text);
+        let secret = setup.body["secret"].as_str().unwrap().to_owned();
+        assert!(
+            setup.body["otpauth_url"]
+                .as_str()
+                .unwrap()
+                .starts_with("otpauth://totp/")
+        );
+        let wrong = expert
+            .post(
+                "/api/v1/auth/mfa/confirm",
+                json!({"setup_token": setup.body["setup_token"], "code": "000000"}),
+            )
+            .await;
+        assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let done = expert
+            .post(
+                "/api/v1/auth/mfa/confirm",
+                json!({"setup_token": setup.body["setup_token"], "code": totp_now(&secret)}),
+            )
+            .await;
+        assert_eq!(done.status, StatusCode::OK, "{}", done.text);
+        let codes: Vec<String> =
+            serde_json::from_value(done.body["recovery_codes"].clone()).unwrap();
+        assert_eq!(codes.len(), 10);
+        assert_eq!(expert.get("/api/v1/sessions").await.status, StatusCode::OK);
+
+        // A new sign-in owes the second factor again; a TOTP code pays it.
+        let mut again = Client::new(&server);
+        assert_eq!(
+            again.login(&t.slug, &t.expert.email, PASSWORD).await.body["mfa_required"],
+            true
+        );
+        assert_eq!(
+            again.get("/api/v1/sessions").await.status,
+            StatusCode::FORBIDDEN
+        );
+        let bad = again
+            .post("/api/v1/auth/mfa/verify", json!({"code": "123456x"}))
+            .await;
+        assert_eq!(bad.status, StatusCode::UNAUTHORIZED);
+        let ok = again
+            .post(
+                "/api/v1/auth/mfa/verify",
+                json!({"code": totp_now(&secret)}),
+            )
+            .await;
+        assert_eq!(ok.status, StatusCode::NO_CONTENT, "{}", ok.text);
+        assert_eq!(again.get("/api/v1/sessions").await.status, StatusCode::OK);
+
+        // A recovery code works once.
+        let mut third = Client::new(&server);
+        third.login(&t.slug, &t.expert.email, PASSWORD).await;
+        let used = third
+            .post(
+                "/api/v1/auth/mfa/verify",
+                json!({"recovery_code": codes[0]}),
+            )
+            .await;
+        assert_eq!(used.status, StatusCode::NO_CONTENT, "{}", used.text);
+        let mut fourth = Client::new(&server);
+        fourth.login(&t.slug, &t.expert.email, PASSWORD).await;
+        let reused = fourth
+            .post(
+                "/api/v1/auth/mfa/verify",
+                json!({"recovery_code": codes[0]}),
+            )
+            .await;
+        assert_eq!(reused.status, StatusCode::UNAUTHORIZED);
+        assert!(
+            security_kinds(&admin)
+                .await
+                .iter()
+                .any(|k| k == "mfa_failed")
+        );
+        server.shutdown().await;
+    }
+}
+
+#[tokio::test]
+async fn api_tokens_are_scoped_revocable_and_unforgeable() {
+    for server in servers().await {
+        let t = tenant(&server.state.store).await;
+        let other = tenant(&server.state.store).await;
+        let expert = signed_in(&server, &t, &t.expert).await;
+        let r = expert
+            .post(
+                "/api/v1/tokens",
+                json!({"name": "script", "scopes": ["sessions:read"]}),
+            )
+            .await;
+        let token = r.body["token"].as_str().unwrap().to_owned();
+        let id = r.body["record"]["id"].as_str().unwrap().to_owned();
+        assert!(
+            !expert.get("/api/v1/tokens").await.text.contains(&token),
+            "the token is shown once only"
+        );
+
+        let script = Client::with_token(&server, &token);
+        assert_eq!(script.get("/api/v1/sessions").await.status, StatusCode::OK);
+        assert_eq!(
+            script.post("/api/v1/sessions", json!({})).await.status,
+            StatusCode::FORBIDDEN,
+            "outside its scope"
+        );
+        assert_eq!(
+            script.get("/api/v1/users").await.status,
+            StatusCode::FORBIDDEN,
+            "outside the role"
+        );
+
+        let secret = token.rsplit('_').next().unwrap();
+        let moved = Client::with_token(&server, &format!("fh_{}_{secret}", other.id));
+        assert_eq!(
+            moved.get("/api/v1/sessions").await.status,
+            StatusCode::UNAUTHORIZED,
+            "another tenant's prefix"
+        );
+        for forged in [
+            "fh_",
+            "fh_x_y",
+            "nonsense",
+            &format!("fh_{}_{}", t.id, "A".repeat(43)),
+        ] {
+            let c = Client::with_token(&server, forged);
+            let r = c.get("/api/v1/sessions").await;
+            assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{forged}");
+            assert!(is_problem(&r));
+        }
+        let revoked = expert
+            .send(Method::DELETE, &format!("/api/v1/tokens/{id}"), None)
+            .await;
+        assert_eq!(revoked.status, StatusCode::NO_CONTENT, "{}", revoked.text);
+        assert_eq!(
+            script.get("/api/v1/sessions").await.status,
+            StatusCode::UNAUTHORIZED
+        );
+        server.shutdown().await;
+    }
+}
+
+#[tokio::test]
+async fn roles_get_least_privilege_and_one_time_passwords_must_be_changed() {
+    for server in servers().await {
+        let t = tenant(&server.state.store).await;
+        let auditor = signed_in(&server, &t, &t.auditor).await;
+        assert_eq!(
+            auditor.post("/api/v1/sessions", json!({})).await.status,
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(
+            auditor.get("/api/v1/users").await.status,
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(auditor.get("/api/v1/audit").await.status, StatusCode::OK);
+        let expert = signed_in(&server, &t, &t.expert).await;
+        assert_eq!(
+            expert.get("/api/v1/audit").await.status,
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(
+            expert.get("/api/v1/security-events").await.status,
+            StatusCode::FORBIDDEN
+        );
+
+        let admin = signed_in(&server, &t, &t.admin).await;
+        let made = admin
+            .post(
+                "/api/v1/users",
+                json!({"email": "New@Example.com", "name": "New", "role": "expert"}),
+            )
+            .await;
+        assert_eq!(made.status, StatusCode::CREATED, "{}", made.text);
+        let otp = made.body["one_time_password"].as_str().unwrap().to_owned();
+        let dup = admin
+            .post(
+                "/api/v1/users",
+                json!({"email": "new@example.com", "name": "Again", "role": "expert"}),
+            )
+            .await;
+        assert_eq!(dup.status, StatusCode::CONFLICT);
+
+        let mut newbie = Client::new(&server);
+        let r = newbie.login(&t.slug, "new@example.com", &otp).await;
+        assert_eq!(r.body["password_change_required"], true);
+        let gated = newbie.get("/api/v1/sessions").await;
+        assert_eq!(
+            gated.body["type"],
+            "https://fernhand.dev/problems/password_change_required"
+        );
+        let weak = newbie
+            .post(
+                "/api/v1/me/password",
+                json!({"current": otp, "new": "short"}),
+            )
+            .await;
+        assert_eq!(weak.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let ok = newbie
+            .post(
+                "/api/v1/me/password",
+                json!({"current": otp, "new": "a much longer passphrase"}),
+            )
+            .await;
+        assert_eq!(ok.status, StatusCode::NO_CONTENT, "{}", ok.text);
+        assert_eq!(newbie.get("/api/v1/sessions").await.status, StatusCode::OK);
+        server.shutdown().await;
+    }
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_problem_and_stores_nothing() {
+    for server in servers().await {
+        let t = tenant(&server.state.store).await;
+        let admin = signed_in(&server, &t, &t.admin).await;
+        let before = admin
+            .get("/api/v1/users")
+            .await
+            .body
+            .as_array()
+            .unwrap()
+            .len();
+        let cases: Vec<(&str, Vec<u8>, StatusCode)> = vec![
+            (
+                "application/json",
+                b"{\"email\": ".to_vec(),
+                StatusCode::BAD_REQUEST,
+            ),
+            (
+                "application/json",
+                b"{\"email\":\"a@b\",\"name\":\"n\",\"role\":\"expert\",\"extra\":1}".to_vec(),
+                StatusCode::BAD_REQUEST,
+            ),
+            (
+                "application/json",
+                b"{\"email\":\"a@b\",\"name\":\"n\",\"role\":\"root\"}".to_vec(),
+                StatusCode::BAD_REQUEST,
+            ),
+            (
+                "application/json",
+                b"{\"email\":\"not-an-address\",\"name\":\"n\",\"role\":\"expert\"}".to_vec(),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ),
+            (
+                "text/plain",
+                b"{}".to_vec(),
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ),
+            (
+                "application/json",
+                vec![b' '; 70 * 1024],
+                StatusCode::PAYLOAD_TOO_LARGE,
+            ),
+            (
+                "application/json",
+                [0xff, 0xfe, 0x00].to_vec(),
+                StatusCode::BAD_REQUEST,
+            ),
+        ];
+        for (ct, body, want) in cases {
+            let r = admin.post_raw("/api/v1/users", ct, body).await;
+            assert_eq!(r.status, want, "{:?}: {}", backend(&server), r.text);
+            assert!(is_problem(&r), "{}", r.text);
+        }
+        let after = admin
+            .get("/api/v1/users")
+            .await
+            .body
+            .as_array()
+            .unwrap()
+            .len();
+        assert_eq!(before, after, "no half-made user");
+        let r = Client::new(&server)
+            .post_raw(
+                "/api/v1/join",
+                "application/json",
+                b"{\"locator\":\"\"}".to_vec(),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST);
+        let r = Client::new(&server).get("/api/v1/no-such-route").await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND);
+        server.shutdown().await;
+    }
+}
+
+#[tokio::test]
+async fn an_attended_session_is_created_joined_placed_on_the_relay_and_recorded() {
+    for server in servers().await {
+        let t = tenant(&server.state.store).await;
+        let expert = signed_in(&server, &t, &t.expert).await;
+        let made = expert.post("/api/v1/sessions", json!({})).await;
+        assert_eq!(made.status, StatusCode::CREATED, "{}", made.text);
+        let session = made.body["session"]["id"].as_str().unwrap().to_owned();
+        let code = made.body["session"]["code_locator"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let link = made.body["session"]["link_locator"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert_eq!(code.len(), 6);
+        assert!(code.bytes().all(|b| b.is_ascii_digit()));
+        assert_eq!(link.len(), 22);
+
+        // The leader's grant buys a ticket for the in-process relay.
+        let grant = made.body["grant"].as_str().unwrap();
+        let ticket = Client::with_token(&server, grant)
+            .post("/broker/v1/tickets", json!({}))
+            .await;
+        assert_eq!(ticket.status, StatusCode::OK, "{}", ticket.text);
+        assert_eq!(ticket.body["url"].as_str(), server.relay_url.as_deref());
+
+        // Customers find it by either locator, anonymously.
+        let customer = Client::new(&server);
+        let joined = customer
+            .post("/api/v1/join", json!({"locator": code}))
+            .await;
+        assert_eq!(joined.status, StatusCode::OK, "{}", joined.text);
+        assert_eq!(
+            (
+                joined.body["session"].as_str(),
+                joined.body["member"].as_u64()
+            ),
+            (Some(session.as_str()), Some(2))
+        );
+        let second = customer
+            .post("/api/v1/join", json!({"locator": link}))
+            .await;
+        assert_eq!(second.body["member"], 3);
+        let g = joined.body["grant"].as_str().unwrap();
+        let t2 = Client::with_token(&server, g)
+            .post("/broker/v1/tickets", json!({}))
+            .await;
+        assert_eq!(t2.status, StatusCode::OK, "{}", t2.text);
+        assert_eq!(
+            customer
+                .post("/api/v1/join", json!({"locator": "000000x"}))
+                .await
+                .status,
+            StatusCode::NOT_FOUND
+        );
+
+        let ended = expert
+            .post(
+                &format!("/api/v1/sessions/{session}/end"),
+                json!({"outcome": "solved"}),
+            )
+            .await;
+        assert_eq!(ended.status, StatusCode::NO_CONTENT, "{}", ended.text);
+        assert_eq!(
+            expert
+                .post(
+                    &format!("/api/v1/sessions/{session}/end"),
+                    json!({"outcome": "again"})
+                )
+                .await
+                .status,
+            StatusCode::CONFLICT
+        );
+        assert_eq!(
+            customer
+                .post("/api/v1/join", json!({"locator": code}))
+                .await
+                .status,
+            StatusCode::NOT_FOUND,
+            "ended sessions cannot be joined"
+        );
+        let record = expert.get(&format!("/api/v1/sessions/{session}")).await;
+        assert_eq!(record.body["state"], "ended");
+        assert_eq!(record.body["outcome"], "solved");
+        let members: serde_json::Value =
+            serde_json::from_str(record.body["members"].as_str().unwrap()).unwrap();
+        assert_eq!(members.as_array().unwrap().len(), 2);
+        assert!(
+            record.body["ended_at"].as_i64().unwrap()
+                >= record.body["created_at"].as_i64().unwrap()
+        );
+
+        let admin = signed_in(&server, &t, &t.admin).await;
+        let audit = admin.get("/api/v1/audit").await.text;
+        for action in ["session.start", "session.join", "session.end"] {
+            assert!(audit.contains(action), "{action} audited");
+        }
+        server.shutdown().await;
+    }
+}
+
+/// Every route that names an object is tried by tenant B with tenant A's
+/// object ids; every list route is read by B. Nothing of A may show. The
+/// routes come from the route table, so a new route is covered the day it
+/// is added.
+#[tokio::test]
+async fn no_route_lets_one_tenant_reach_another_tenants_objects() {
+    for server in servers().await {
+        let a = tenant(&server.state.store).await;
+        let b = tenant(&server.state.store).await;
+        let a_admin = signed_in(&server, &a, &a.admin).await;
+        let session = a_admin.post("/api/v1/sessions", json!({})).await.body["session"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let token = a_admin
+            .post("/api/v1/tokens", json!({"name": "a", "scopes": ["audit"]}))
+            .await
+            .body["record"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let a_ids = [
+            a.id.clone(),
+            a.admin.id.clone(),
+            a.expert.id.clone(),
+            session.clone(),
+            token.clone(),
+        ];
+        let b_admin = signed_in(&server, &b, &b.admin).await;
+
+        let mut checked = 0;
+        for (spec, _) in routes() {
+            if !matches!(spec.access, Access::Needs(_) | Access::Pending) {
+                continue;
+            }
+            if spec.path.contains("{id}") {
+                for id in &a_ids {
+                    let path = spec.path.replace("{id}", id);
+                    let body = (spec.method != Method::GET).then(|| json!({"outcome": "x"}));
+                    let r = b_admin.send(spec.method.clone(), &path, body).await;
+                    assert!(
+                        matches!(
+                            r.status,
+                            StatusCode::NOT_FOUND
+                                | StatusCode::BAD_REQUEST
+                                | StatusCode::UNPROCESSABLE_ENTITY
+                        ),
+                        "{:?} {} {path}: {} {}",
+                        backend(&server),
+                        spec.method,
+                        r.status,
+                        r.text
+                    );
+                    checked += 1;
+                }
+            } else if spec.method == Method::GET {
+                let r = b_admin.get(spec.path).await;
+                for id in &a_ids {
+                    assert!(
+                        !r.text.contains(id.as_str()),
+                        "{} shows tenant A's {id}",
+                        spec.path
+                    );
+                }
+                checked += 1;
+            }
+        }
+        assert!(
+            checked >= 15,
+            "the route table was walked ({checked} checks)"
+        );
+        // A's objects are all still there and intact.
+        assert_eq!(
+            a_admin
+                .get(&format!("/api/v1/sessions/{session}"))
+                .await
+                .body["state"],
+            "open"
+        );
+        assert_eq!(
+            a_admin.get("/api/v1/tokens").await.body[0]["revoked_at"],
+            serde_json::Value::Null
+        );
+        server.shutdown().await;
+    }
+}

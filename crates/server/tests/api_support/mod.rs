@@ -1,0 +1,275 @@
+//! A real control plane for API tests: `serve::start` on loopback ports with
+//! SQLite in a temporary folder, and again on PostgreSQL when the test
+//! database is there (`FERNHAND_TEST_PG_APP` / `FERNHAND_TEST_PG_OWNER`;
+//! with `FERNHAND_REQUIRE_PG=1` its absence fails the test). A small HTTP
+//! client keeps the browser session cookie and CSRF token itself.
+
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::cast_possible_truncation
+)]
+
+use fernhand_server::app::crypto;
+use fernhand_server::serve::{Running, ServeOptions, start};
+use fernhand_store::{Backend, Store, new_id, tenants, users};
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+use std::net::SocketAddr;
+
+/// Servers to run a test against: SQLite always, PostgreSQL when present.
+pub async fn servers() -> Vec<Running> {
+    fernhand_pki::install_default_provider();
+    let loopback: SocketAddr = "127.0.0.1:0".parse().unwrap();
+    let data = std::env::temp_dir().join(format!("fernhand-api-{}", new_id().unwrap()));
+    let mut opts = ServeOptions::embedded(data.clone(), loopback);
+    opts.relay_link_listen = loopback;
+    let mut out = vec![start(opts.clone()).await.unwrap()];
+    match (
+        std::env::var("FERNHAND_TEST_PG_APP"),
+        std::env::var("FERNHAND_TEST_PG_OWNER"),
+    ) {
+        (Ok(app), Ok(owner)) => {
+            let mut pg = opts;
+            pg.data = data.join("pg");
+            pg.database = Some(app);
+            pg.database_owner = Some(owner);
+            out.push(start(pg).await.unwrap());
+        }
+        _ => assert!(
+            std::env::var("FERNHAND_REQUIRE_PG").is_err(),
+            "FERNHAND_REQUIRE_PG is set but no test PostgreSQL is configured"
+        ),
+    }
+    out
+}
+
+pub fn backend(r: &Running) -> Backend {
+    r.state.store.backend()
+}
+
+/// A tenant of its own with one user per role, passwords known.
+pub struct Tenant {
+    pub id: String,
+    pub slug: String,
+    pub admin: Account,
+    pub expert: Account,
+    pub auditor: Account,
+}
+
+#[derive(Clone)]
+pub struct Account {
+    pub id: String,
+    pub email: String,
+    pub password: String,
+}
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+pub async fn tenant(store: &Store) -> Tenant {
+    let slug = format!("t-{}", new_id().unwrap());
+    let mut p = store.platform().await.unwrap();
+    let t = tenants::create(&mut p, &slug, "Test tenant").await.unwrap();
+    p.commit().await.unwrap();
+    let hash = crypto::hash_password(PASSWORD).unwrap();
+    let mut tx = store.tenant(&t.id).await.unwrap();
+    let mut make = async |role: &str| {
+        let email = format!("{role}@{slug}.example");
+        let u = users::create(&mut tx, &email, role, role, &hash, false)
+            .await
+            .unwrap();
+        Account {
+            id: u.id,
+            email,
+            password: PASSWORD.into(),
+        }
+    };
+    let admin = make("tenant_admin").await;
+    let expert = make("expert").await;
+    let auditor = make("auditor").await;
+    tx.commit().await.unwrap();
+    Tenant {
+        id: t.id,
+        slug,
+        admin,
+        expert,
+        auditor,
+    }
+}
+
+/// An HTTP client for one caller.
+pub struct Client {
+    pub base: String,
+    http: reqwest::Client,
+    pub cookie: Option<String>,
+    pub csrf: Option<String>,
+    pub bearer: Option<String>,
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub content_type: String,
+    pub body: Value,
+    pub text: String,
+}
+
+impl Client {
+    pub fn new(r: &Running) -> Client {
+        Client {
+            base: r.url.clone(),
+            http: reqwest::Client::new(),
+            cookie: None,
+            csrf: None,
+            bearer: None,
+        }
+    }
+
+    pub fn with_token(r: &Running, token: &str) -> Client {
+        let mut c = Client::new(r);
+        c.bearer = Some(token.to_owned());
+        c
+    }
+
+    pub async fn send(&self, method: Method, path: &str, body: Option<Value>) -> Reply {
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(c) = &self.cookie {
+            req = req.header("cookie", c);
+        }
+        if let Some(c) = &self.csrf {
+            req = req.header("x-csrf-token", c);
+        }
+        if let Some(t) = &self.bearer {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        reply(req.send().await.unwrap()).await
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        self.send(Method::GET, path, None).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Reply {
+        self.send(Method::POST, path, Some(body)).await
+    }
+
+    /// Raw body with a chosen content type.
+    pub async fn post_raw(&self, path: &str, content_type: &str, body: Vec<u8>) -> Reply {
+        let mut req = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("content-type", content_type)
+            .body(body);
+        if let Some(c) = &self.cookie {
+            req = req.header("cookie", c);
+        }
+        if let Some(c) = &self.csrf {
+            req = req.header("x-csrf-token", c);
+        }
+        reply(req.send().await.unwrap()).await
+    }
+
+    /// Sign in; keeps the cookie and CSRF token on success.
+    pub async fn login(&mut self, tenant: &str, email: &str, password: &str) -> Reply {
+        let res = self
+            .http
+            .post(format!("{}/api/v1/auth/login", self.base))
+            .json(&serde_json::json!({"tenant": tenant, "email": email, "password": password}))
+            .send()
+            .await
+            .unwrap();
+        let cookie = res
+            .headers()
+            .get("set-cookie")
+            .map(|v| v.to_str().unwrap().to_owned());
+        let r = reply(res).await;
+        if r.status == StatusCode::OK {
+            let cookie = cookie.expect("a session cookie");
+            assert!(
+                cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+                "{cookie}"
+            );
+            self.cookie = Some(cookie.split(';').next().unwrap().to_owned());
+            self.csrf = Some(r.body["csrf_token"].as_str().unwrap().to_owned());
+        }
+        r
+    }
+}
+
+async fn reply(res: reqwest::Response) -> Reply {
+    let status = res.status();
+    let content_type = res
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    let text = res.text().await.unwrap();
+    let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+    Reply {
+        status,
+        content_type,
+        body,
+        text,
+    }
+}
+
+/// Signed in as `account` of `t`.
+pub async fn signed_in(r: &Running, t: &Tenant, account: &Account) -> Client {
+    let mut c = Client::new(r);
+    let res = c.login(&t.slug, &account.email, &account.password).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    c
+}
+
+/// RFC 6238 TOTP (SHA-1, 6 digits, 30 s) written from the RFC, to check the
+/// server's codes independently of the library it uses.
+pub fn totp_now(base32_secret: &str) -> String {
+    use hmac::{Hmac, KeyInit, Mac};
+    let key = base32_decode(base32_secret);
+    let step = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        / 30;
+    let mut mac = Hmac::<sha1::Sha1>::new_from_slice(&key).unwrap();
+    mac.update(&step.to_be_bytes());
+    let h = mac.finalize().into_bytes();
+    let offset = usize::from(h[19] & 0x0f);
+    let bin =
+        u32::from_be_bytes([h[offset], h[offset + 1], h[offset + 2], h[offset + 3]]) & 0x7fff_ffff;
+    format!("{:06}", bin % 1_000_000)
+}
+
+fn base32_decode(s: &str) -> Vec<u8> {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let mut bits = 0u64;
+    let mut n = 0u32;
+    let mut out = Vec::new();
+    for c in s.bytes().filter(|c| *c != b'=') {
+        let v = ALPHABET.iter().position(|a| *a == c).unwrap() as u64;
+        bits = (bits << 5) | v;
+        n += 5;
+        if n >= 8 {
+            n -= 8;
+            out.push(((bits >> n) & 0xff) as u8);
+        }
+    }
+    out
+}
+
+impl Client {
+    /// Another client holding the same browser session.
+    pub fn clone_session(&self) -> Client {
+        Client {
+            base: self.base.clone(),
+            http: reqwest::Client::new(),
+            cookie: self.cookie.clone(),
+            csrf: self.csrf.clone(),
+            bearer: self.bearer.clone(),
+        }
+    }
+}
