@@ -549,12 +549,33 @@ async fn no_route_lets_one_tenant_reach_another_tenants_objects() {
             .as_str()
             .unwrap()
             .to_owned();
+        let group = a_admin
+            .post("/api/v1/device-groups", json!({"name": "A's group"}))
+            .await
+            .body["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let enrol_token = a_admin
+            .post("/api/v1/enrolment-tokens", json!({"group_id": group}))
+            .await
+            .body["token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let enrolled = Client::new(&server)
+            .post("/api/v1/enrol", json!({"token": enrol_token, "name": "a-host", "os": "linux", "policy": "unattended"}))
+            .await;
+        assert_eq!(enrolled.status, StatusCode::CREATED, "{}", enrolled.text);
+        let device = enrolled.body["device"]["id"].as_str().unwrap().to_owned();
         let a_ids = [
             a.id.clone(),
             a.admin.id.clone(),
             a.expert.id.clone(),
             session.clone(),
             token.clone(),
+            group.clone(),
+            device.clone(),
         ];
         let b_admin = signed_in(&server, &b, &b.admin).await;
 
@@ -563,28 +584,25 @@ async fn no_route_lets_one_tenant_reach_another_tenants_objects() {
             if !matches!(spec.access, Access::Needs(_) | Access::Pending) {
                 continue;
             }
+            let body = (!spec.example.is_empty())
+                .then(|| serde_json::from_str::<serde_json::Value>(spec.example).unwrap());
             if spec.path.contains("{id}") {
                 for id in &a_ids {
                     let path = spec.path.replace("{id}", id);
-                    let body = (spec.method != Method::GET).then(|| json!({"outcome": "x"}));
-                    let r = b_admin.send(spec.method.clone(), &path, body).await;
-                    assert!(
-                        matches!(
-                            r.status,
-                            StatusCode::NOT_FOUND
-                                | StatusCode::BAD_REQUEST
-                                | StatusCode::UNPROCESSABLE_ENTITY
-                        ),
-                        "{:?} {} {path}: {} {}",
+                    let r = b_admin.send(spec.method.clone(), &path, body.clone()).await;
+                    assert_eq!(
+                        r.status,
+                        StatusCode::NOT_FOUND,
+                        "{:?} {} {path}: {}",
                         backend(&server),
                         spec.method,
-                        r.status,
                         r.text
                     );
                     checked += 1;
                 }
             } else if spec.method == Method::GET {
                 let r = b_admin.get(spec.path).await;
+                assert!(r.status.is_success(), "{} {}", spec.path, r.text);
                 for id in &a_ids {
                     assert!(
                         !r.text.contains(id.as_str()),
@@ -596,8 +614,12 @@ async fn no_route_lets_one_tenant_reach_another_tenants_objects() {
             }
         }
         assert!(
-            checked >= 15,
+            checked >= 50,
             "the route table was walked ({checked} checks)"
+        );
+        assert_eq!(
+            a_admin.get(&format!("/api/v1/devices/{device}")).await.body["name"],
+            "a-host"
         );
         // A's objects are all still there and intact.
         assert_eq!(
@@ -611,6 +633,194 @@ async fn no_route_lets_one_tenant_reach_another_tenants_objects() {
             a_admin.get("/api/v1/tokens").await.body[0]["revoked_at"],
             serde_json::Value::Null
         );
+        server.shutdown().await;
+    }
+}
+
+/// An agent's control connection, as `fernhand agent run` will hold it.
+async fn control(server: &fernhand_server::serve::Running, credential: &str) -> Result<Agent, u16> {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let url = format!(
+        "{}/api/v1/agent/control",
+        server.url.replacen("http", "ws", 1)
+    );
+    let mut req = url.into_client_request().unwrap();
+    req.headers_mut().insert(
+        "authorization",
+        format!("Bearer {credential}").parse().unwrap(),
+    );
+    match tokio_tungstenite::connect_async(req).await {
+        Ok((ws, _)) => Ok(Agent(ws)),
+        Err(tokio_tungstenite::tungstenite::Error::Http(r)) => Err(r.status().as_u16()),
+        Err(e) => panic!("{e}"),
+    }
+}
+
+struct Agent(
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+);
+
+impl Agent {
+    async fn next(&mut self) -> serde_json::Value {
+        use futures_util::StreamExt;
+        let m = tokio::time::timeout(std::time::Duration::from_secs(10), self.0.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        serde_json::from_str(m.to_text().unwrap()).unwrap()
+    }
+}
+
+#[tokio::test]
+async fn devices_enrol_once_stay_online_and_hear_an_experts_connect_request() {
+    for server in servers().await {
+        let t = tenant(&server.state.store).await;
+        let admin = signed_in(&server, &t, &t.admin).await;
+        let expert = signed_in(&server, &t, &t.expert).await;
+        let group = admin
+            .post("/api/v1/device-groups", json!({"name": "Shop floor"}))
+            .await
+            .body["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let token = admin
+            .post(
+                "/api/v1/enrolment-tokens",
+                json!({"group_id": group, "ttl_seconds": 600}),
+            )
+            .await;
+        assert_eq!(token.status, StatusCode::CREATED, "{}", token.text);
+        let token = token.body["token"].as_str().unwrap().to_owned();
+        let anon = Client::new(&server);
+        let enrol =
+            json!({"token": token, "name": "till-3", "os": "Debian 12", "policy": "unattended"});
+        let first = anon.post("/api/v1/enrol", enrol.clone()).await;
+        assert_eq!(first.status, StatusCode::CREATED, "{}", first.text);
+        let again = anon.post("/api/v1/enrol", enrol).await;
+        assert_eq!(again.status, StatusCode::UNAUTHORIZED, "single use");
+        let forged = anon
+            .post("/api/v1/enrol", json!({"token": format!("fhe_{}_{}", t.id, "B".repeat(43)), "name": "x", "os": "y"}))
+            .await;
+        assert_eq!(forged.status, StatusCode::UNAUTHORIZED);
+        // An expired token is refused too.
+        {
+            let mut tx = server.state.store.tenant(&t.id).await.unwrap();
+            fernhand_store::devices::create_enrolment_token(
+                &mut tx,
+                &fernhand_server::app::crypto::token_hash("old"),
+                None,
+                &t.admin.id,
+                1,
+            )
+            .await
+            .unwrap();
+            tx.commit().await.unwrap();
+        }
+        let expired = anon
+            .post(
+                "/api/v1/enrol",
+                json!({"token": format!("fhe_{}_old", t.id), "name": "x", "os": "y"}),
+            )
+            .await;
+        assert_eq!(expired.status, StatusCode::UNAUTHORIZED);
+        assert!(
+            security_kinds(&admin)
+                .await
+                .iter()
+                .filter(|k| *k == "enrolment_refused")
+                .count()
+                >= 3
+        );
+
+        let device = first.body["device"]["id"].as_str().unwrap().to_owned();
+        let credential = first.body["credential"].as_str().unwrap().to_owned();
+        assert_eq!(
+            control(&server, &format!("fhd_{}_{}", t.id, "C".repeat(43)))
+                .await
+                .err(),
+            Some(401)
+        );
+        let mut agent = control(&server, &credential).await.unwrap();
+        assert_eq!(agent.next().await["type"], "hello");
+
+        // The expert is not in the group yet: the device does not exist for them.
+        assert_eq!(expert.get("/api/v1/devices").await.body, json!([]));
+        assert_eq!(
+            expert
+                .post(&format!("/api/v1/devices/{device}/connect"), json!({}))
+                .await
+                .status,
+            StatusCode::NOT_FOUND
+        );
+        let grant = admin
+            .send(
+                Method::PUT,
+                &format!("/api/v1/device-groups/{group}/experts"),
+                Some(json!({"experts": [t.expert.id]})),
+            )
+            .await;
+        assert_eq!(grant.status, StatusCode::NO_CONTENT, "{}", grant.text);
+        let seen = expert.get("/api/v1/devices").await;
+        assert_eq!(
+            (
+                seen.body[0]["id"].as_str(),
+                seen.body[0]["online"].as_bool()
+            ),
+            (Some(device.as_str()), Some(true))
+        );
+
+        let asked = expert
+            .post(&format!("/api/v1/devices/{device}/connect"), json!({}))
+            .await;
+        assert_eq!(asked.status, StatusCode::CREATED, "{}", asked.text);
+        let notice = agent.next().await;
+        assert_eq!(notice["type"], "connect");
+        assert_eq!(notice["session"], asked.body["session"]["id"]);
+        assert_eq!(notice["expert"]["id"], t.expert.id.as_str());
+        let ticket = Client::with_token(&server, notice["grant"].as_str().unwrap())
+            .post("/broker/v1/tickets", json!({}))
+            .await;
+        assert_eq!(
+            ticket.status,
+            StatusCode::OK,
+            "the device's grant buys a ticket: {}",
+            ticket.text
+        );
+        let audit = admin.get("/api/v1/audit").await.text;
+        assert!(
+            audit.contains("device.access")
+                && audit.contains("permission.grant")
+                && audit.contains("device.enrol")
+        );
+
+        // Offline devices cannot be asked; removed devices cannot come back.
+        drop(agent);
+        let mut offline = false;
+        for _ in 0..50 {
+            if expert.get(&format!("/api/v1/devices/{device}")).await.body["online"] == false {
+                offline = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert!(offline);
+        assert_eq!(
+            expert
+                .post(&format!("/api/v1/devices/{device}/connect"), json!({}))
+                .await
+                .status,
+            StatusCode::CONFLICT
+        );
+        assert_eq!(
+            admin
+                .send(Method::DELETE, &format!("/api/v1/devices/{device}"), None)
+                .await
+                .status,
+            StatusCode::NO_CONTENT
+        );
+        assert_eq!(control(&server, &credential).await.err(), Some(401));
         server.shutdown().await;
     }
 }

@@ -11,6 +11,7 @@
 //! locators, the security log) are reached through [`PlatformTx`].
 
 pub mod audit;
+pub mod devices;
 mod error;
 mod ids;
 pub mod locators;

@@ -22,18 +22,45 @@ pub fn lock_seconds(failures: i64) -> i64 {
 pub struct Limiters {
     login: DefaultKeyedRateLimiter<IpAddr>,
     join: DefaultKeyedRateLimiter<IpAddr>,
+    enrol: DefaultKeyedRateLimiter<IpAddr>,
+}
+
+/// Requests per minute and address.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LimitConfig {
+    /// Sign-in attempts.
+    pub login: u32,
+    /// Join lookups.
+    pub join: u32,
+    /// Device enrolments.
+    pub enrol: u32,
+}
+
+impl Default for LimitConfig {
+    fn default() -> Self {
+        LimitConfig {
+            login: 10,
+            join: 30,
+            enrol: 30,
+        }
+    }
 }
 
 impl Limiters {
-    /// `login_per_minute` sign-in attempts and `join_per_minute` join lookups
-    /// per address.
-    pub fn new(login_per_minute: u32, join_per_minute: u32) -> Limiters {
+    /// Limiters allowing `config` per minute and address.
+    pub fn new(config: LimitConfig) -> Limiters {
         let quota =
             |n: u32| Quota::per_minute(NonZeroU32::new(n.max(1)).unwrap_or(NonZeroU32::MIN));
         Limiters {
-            login: RateLimiter::keyed(quota(login_per_minute)),
-            join: RateLimiter::keyed(quota(join_per_minute)),
+            login: RateLimiter::keyed(quota(config.login)),
+            join: RateLimiter::keyed(quota(config.join)),
+            enrol: RateLimiter::keyed(quota(config.enrol)),
         }
+    }
+
+    /// May `ip` enrol a device now?
+    pub fn enrol(&self, ip: IpAddr) -> bool {
+        self.enrol.check_key(&ip).is_ok()
     }
 
     /// May `ip` try to sign in now?
@@ -61,7 +88,11 @@ mod tests {
 
     #[test]
     fn limits_are_per_address() {
-        let l = Limiters::new(3, 3);
+        let l = Limiters::new(LimitConfig {
+            login: 3,
+            join: 3,
+            enrol: 3,
+        });
         let a: IpAddr = "10.0.0.1".parse().unwrap();
         let b: IpAddr = "10.0.0.2".parse().unwrap();
         assert!((0..3).all(|_| l.login(a)));

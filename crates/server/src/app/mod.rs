@@ -6,6 +6,7 @@
 //! the table, and the tenant-isolation test walks the same table, so a new
 //! route cannot escape it.
 
+pub mod agents;
 pub mod crypto;
 pub mod json;
 pub mod limits;
@@ -40,6 +41,8 @@ pub struct AppState {
     pub sealer: Arc<Sealer>,
     /// Rate limits.
     pub limits: Arc<Limiters>,
+    /// Unattended agents online on this replica.
+    pub agents: Arc<agents::AgentHub>,
     /// Whether cookies get `Secure` and responses HSTS (served over TLS).
     pub tls: bool,
 }
@@ -76,10 +79,13 @@ pub enum Access {
     Pending,
     /// A fully signed-in user with this permission.
     Needs(Permission),
+    /// An enrolled device, by its credential.
+    Device,
 }
 
-/// One route: method, path (axum syntax), access, and whether its path
-/// names a tenant-owned object (`{id}`).
+/// One route: method, path (axum syntax; `{id}` names a tenant-owned
+/// object), access, and a valid example body (JSON; empty when it takes
+/// none) that tests and the API document use.
 #[derive(Clone, Debug)]
 pub struct RouteSpec {
     /// HTTP method.
@@ -88,6 +94,8 @@ pub struct RouteSpec {
     pub path: &'static str,
     /// Who may call it.
     pub access: Access,
+    /// A valid request body, or `""`.
+    pub example: &'static str,
 }
 
 /// Every route of the API, with its handler.

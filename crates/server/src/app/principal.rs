@@ -56,11 +56,17 @@ impl Role {
             Role::TenantAdmin => true,
             Role::Expert => matches!(
                 p,
-                Permission::RunSessions | Permission::ReadSessions | Permission::OwnTokens
+                Permission::RunSessions
+                    | Permission::ReadSessions
+                    | Permission::OwnTokens
+                    | Permission::ReadDevices
             ),
             Role::Auditor => matches!(
                 p,
-                Permission::ReadSessions | Permission::ReadAudit | Permission::OwnTokens
+                Permission::ReadSessions
+                    | Permission::ReadAudit
+                    | Permission::OwnTokens
+                    | Permission::ReadDevices
             ),
         }
     }
@@ -81,6 +87,10 @@ pub enum Permission {
     ReadAudit,
     /// Manage one's own API tokens.
     OwnTokens,
+    /// Enrol devices, manage device groups and who may reach them.
+    ManageDevices,
+    /// See devices (experts: those of their groups).
+    ReadDevices,
 }
 
 impl Permission {
@@ -93,6 +103,8 @@ impl Permission {
             Permission::ReadSessions => "sessions:read",
             Permission::ReadAudit => "audit",
             Permission::OwnTokens => "tokens",
+            Permission::ManageDevices => "devices",
+            Permission::ReadDevices => "devices:read",
         }
     }
 }

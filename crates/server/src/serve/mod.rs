@@ -13,8 +13,9 @@ pub mod bootstrap;
 pub mod secrets;
 mod tls;
 
+use crate::app::agents::AgentHub;
 use crate::app::crypto::Sealer;
-use crate::app::limits::Limiters;
+use crate::app::limits::{LimitConfig, Limiters};
 use crate::app::{AppState, router};
 use crate::broker::{Broker, BrokerConfig};
 use bootstrap::FirstLogin;
@@ -49,6 +50,8 @@ pub struct ServeOptions {
     pub relay_link_listen: SocketAddr,
     /// Region of the in-process relay.
     pub region: String,
+    /// Per-address rate limits.
+    pub limits: LimitConfig,
 }
 
 impl ServeOptions {
@@ -71,6 +74,7 @@ impl ServeOptions {
             relay_listen: Some(next(1)),
             relay_link_listen: SocketAddr::new(IpAddr::from([127, 0, 0, 1]), next(2).port()),
             region: "eu-west".to_owned(),
+            limits: LimitConfig::default(),
         }
     }
 }
@@ -227,7 +231,8 @@ pub async fn start(opts: ServeOptions) -> Result<Running, ServeError> {
         store,
         broker,
         sealer: Arc::new(Sealer::new(*seal_key)),
-        limits: Arc::new(Limiters::new(10, 30)),
+        limits: Arc::new(Limiters::new(opts.limits)),
+        agents: Arc::new(AgentHub::default()),
         tls: !opts.listen.ip().is_loopback(),
     };
     let listener = bind(opts.listen).await?;

@@ -1,6 +1,8 @@
 //! The route table: every route with its access rule and handler.
 
+mod agent_control;
 mod auth;
+mod devices;
 mod health;
 mod logs;
 mod sessions;
@@ -32,103 +34,215 @@ impl<S: Send + Sync> FromRequestParts<S> for Peer {
     }
 }
 
-fn spec(method: Method, path: &'static str, access: Access) -> RouteSpec {
+fn spec(method: Method, path: &'static str, access: Access, example: &'static str) -> RouteSpec {
     RouteSpec {
         method,
         path,
         access,
+        example,
     }
 }
 
 pub(super) fn all() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
-    use Access::{Needs, Pending, Public};
+    use Access::{Device, Needs, Pending, Public};
+    use Method as M;
     use Permission::*;
     vec![
-        (spec(Method::GET, "/healthz", Public), get(health::healthz)),
+        (spec(M::GET, "/healthz", Public, ""), get(health::healthz)),
         (
-            spec(Method::POST, "/api/v1/auth/login", Public),
+            spec(
+                M::POST,
+                "/api/v1/auth/login",
+                Public,
+                r#"{"tenant":"default","email":"admin@localhost","password":"x"}"#,
+            ),
             post(auth::login),
         ),
         (
-            spec(Method::POST, "/api/v1/auth/logout", Pending),
+            spec(M::POST, "/api/v1/auth/logout", Pending, "{}"),
             post(auth::logout),
         ),
         (
-            spec(Method::POST, "/api/v1/auth/mfa/setup", Pending),
+            spec(M::POST, "/api/v1/auth/mfa/setup", Pending, "{}"),
             post(auth::mfa_setup),
         ),
         (
-            spec(Method::POST, "/api/v1/auth/mfa/confirm", Pending),
+            spec(
+                M::POST,
+                "/api/v1/auth/mfa/confirm",
+                Pending,
+                r#"{"setup_token":"x","code":"123456"}"#,
+            ),
             post(auth::mfa_confirm),
         ),
         (
-            spec(Method::POST, "/api/v1/auth/mfa/verify", Pending),
+            spec(
+                M::POST,
+                "/api/v1/auth/mfa/verify",
+                Pending,
+                r#"{"code":"123456"}"#,
+            ),
             post(auth::mfa_verify),
         ),
-        (spec(Method::GET, "/api/v1/me", Pending), get(auth::me)),
+        (spec(M::GET, "/api/v1/me", Pending, ""), get(auth::me)),
         (
-            spec(Method::POST, "/api/v1/me/password", Pending),
+            spec(
+                M::POST,
+                "/api/v1/me/password",
+                Pending,
+                r#"{"current":"x","new":"a long new passphrase"}"#,
+            ),
             post(auth::change_password),
         ),
         (
-            spec(Method::PUT, "/api/v1/tenant/mfa", Needs(ManageTenant)),
+            spec(
+                M::PUT,
+                "/api/v1/tenant/mfa",
+                Needs(ManageTenant),
+                r#"{"required":true}"#,
+            ),
             put(auth::require_mfa),
         ),
         (
-            spec(Method::GET, "/api/v1/users", Needs(ManageUsers)),
+            spec(M::GET, "/api/v1/users", Needs(ManageUsers), ""),
             get(users::list),
         ),
         (
-            spec(Method::POST, "/api/v1/users", Needs(ManageUsers)),
+            spec(
+                M::POST,
+                "/api/v1/users",
+                Needs(ManageUsers),
+                r#"{"email":"new@example.com","name":"New","role":"expert"}"#,
+            ),
             post(users::create),
         ),
         (
-            spec(Method::GET, "/api/v1/users/{id}", Needs(ManageUsers)),
+            spec(M::GET, "/api/v1/users/{id}", Needs(ManageUsers), ""),
             get(users::get),
         ),
         (
-            spec(Method::GET, "/api/v1/tokens", Needs(OwnTokens)),
+            spec(M::GET, "/api/v1/tokens", Needs(OwnTokens), ""),
             get(tokens::list),
         ),
         (
-            spec(Method::POST, "/api/v1/tokens", Needs(OwnTokens)),
+            spec(
+                M::POST,
+                "/api/v1/tokens",
+                Needs(OwnTokens),
+                r#"{"name":"script","scopes":["sessions:read"]}"#,
+            ),
             post(tokens::create),
         ),
         (
-            spec(Method::DELETE, "/api/v1/tokens/{id}", Needs(OwnTokens)),
+            spec(M::DELETE, "/api/v1/tokens/{id}", Needs(OwnTokens), ""),
             delete(tokens::revoke),
         ),
         (
-            spec(Method::GET, "/api/v1/sessions", Needs(ReadSessions)),
+            spec(M::GET, "/api/v1/sessions", Needs(ReadSessions), ""),
             get(sessions::list),
         ),
         (
-            spec(Method::POST, "/api/v1/sessions", Needs(RunSessions)),
+            spec(M::POST, "/api/v1/sessions", Needs(RunSessions), "{}"),
             post(sessions::create),
         ),
         (
-            spec(Method::GET, "/api/v1/sessions/{id}", Needs(ReadSessions)),
+            spec(M::GET, "/api/v1/sessions/{id}", Needs(ReadSessions), ""),
             get(sessions::get),
         ),
         (
             spec(
-                Method::POST,
+                M::POST,
                 "/api/v1/sessions/{id}/end",
                 Needs(RunSessions),
+                r#"{"outcome":"solved"}"#,
             ),
             post(sessions::end),
         ),
         (
-            spec(Method::POST, "/api/v1/join", Public),
+            spec(M::POST, "/api/v1/join", Public, r#"{"locator":"123456"}"#),
             post(sessions::join),
         ),
         (
-            spec(Method::GET, "/api/v1/audit", Needs(ReadAudit)),
+            spec(M::GET, "/api/v1/audit", Needs(ReadAudit), ""),
             get(logs::audit),
         ),
         (
-            spec(Method::GET, "/api/v1/security-events", Needs(ManageTenant)),
+            spec(M::GET, "/api/v1/security-events", Needs(ManageTenant), ""),
             get(logs::security),
+        ),
+        (
+            spec(
+                M::POST,
+                "/api/v1/enrolment-tokens",
+                Needs(ManageDevices),
+                r#"{"ttl_seconds":3600}"#,
+            ),
+            post(devices::create_enrolment_token),
+        ),
+        (
+            spec(
+                M::POST,
+                "/api/v1/enrol",
+                Public,
+                r#"{"token":"fhe_x_y","name":"host","os":"linux","policy":"unattended"}"#,
+            ),
+            post(devices::enrol),
+        ),
+        (
+            spec(M::GET, "/api/v1/agent/control", Device, ""),
+            get(agent_control::control),
+        ),
+        (
+            spec(M::GET, "/api/v1/devices", Needs(ReadDevices), ""),
+            get(devices::list),
+        ),
+        (
+            spec(M::GET, "/api/v1/devices/{id}", Needs(ReadDevices), ""),
+            get(devices::get),
+        ),
+        (
+            spec(
+                M::PUT,
+                "/api/v1/devices/{id}",
+                Needs(ManageDevices),
+                r#"{"group_id":null,"policy":"ask"}"#,
+            ),
+            put(devices::update),
+        ),
+        (
+            spec(M::DELETE, "/api/v1/devices/{id}", Needs(ManageDevices), ""),
+            delete(devices::remove),
+        ),
+        (
+            spec(
+                M::POST,
+                "/api/v1/devices/{id}/connect",
+                Needs(RunSessions),
+                "{}",
+            ),
+            post(devices::connect),
+        ),
+        (
+            spec(M::GET, "/api/v1/device-groups", Needs(ReadDevices), ""),
+            get(devices::list_groups),
+        ),
+        (
+            spec(
+                M::POST,
+                "/api/v1/device-groups",
+                Needs(ManageDevices),
+                r#"{"name":"Front desk"}"#,
+            ),
+            post(devices::create_group),
+        ),
+        (
+            spec(
+                M::PUT,
+                "/api/v1/device-groups/{id}/experts",
+                Needs(ManageDevices),
+                r#"{"experts":[]}"#,
+            ),
+            put(devices::set_group_experts),
         ),
     ]
 }

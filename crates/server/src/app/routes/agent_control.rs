@@ -1,0 +1,100 @@
+//! The control connection of an enrolled agent: a WebSocket (over the API's
+//! TLS off loopback) authenticated by the device credential
+//! (`Authorization: Bearer fhd_<tenant>_<secret>`). While it is open the
+//! device is online; the server pushes notices (JSON text) such as
+//! `{"type":"connect",…}`; the agent may send `{"type":"ping"}` and gets
+//! `{"type":"pong"}`. Anything else from the agent closes the connection.
+
+use super::Peer;
+use super::devices::{DEVICE_PREFIX, split_credential};
+use crate::app::AppState;
+use crate::app::crypto;
+use crate::app::problem::Problem;
+use axum::extract::State;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::http::{HeaderMap, header};
+use axum::response::Response;
+use fernhand_store::devices;
+use serde_json::json;
+use std::time::Duration;
+
+/// Largest message accepted from an agent.
+const MAX_MESSAGE: usize = 4096;
+/// An agent silent this long is dropped (it pings every 30 s).
+const IDLE: Duration = Duration::from_secs(90);
+
+pub async fn control(
+    State(state): State<AppState>,
+    Peer(peer): Peer,
+    headers: HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> Result<Response, Problem> {
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    let Some((tenant, secret)) = bearer.and_then(|b| split_credential(b, DEVICE_PREFIX)) else {
+        return Err(Problem::unauthorized());
+    };
+    let mut tx = state.store.tenant(tenant).await?;
+    let Some(device) = devices::by_credential(&mut tx, &crypto::token_hash(secret)).await? else {
+        drop(tx);
+        state
+            .security_event(
+                Some(tenant),
+                "device_refused",
+                peer,
+                json!({"reason": "unknown credential"}),
+            )
+            .await;
+        return Err(Problem::unauthorized());
+    };
+    devices::touch(&mut tx, &device.id).await?;
+    tx.commit().await?;
+    let tenant = tenant.to_owned();
+    Ok(upgrade
+        .read_buffer_size(1024)
+        .write_buffer_size(0)
+        .max_message_size(MAX_MESSAGE)
+        .max_frame_size(MAX_MESSAGE)
+        .on_upgrade(move |socket| serve(state, tenant, device.id, socket)))
+}
+
+async fn serve(state: AppState, tenant: String, device: String, mut socket: WebSocket) {
+    let hello = json!({"type": "hello", "device": device, "ping_seconds": 30}).to_string();
+    if socket.send(Message::Text(hello.into())).await.is_err() {
+        return;
+    }
+    let (presence, mut outbox) = state.agents.connect(&tenant, &device);
+    loop {
+        tokio::select! {
+            notice = outbox.recv() => {
+                let Some(notice) = notice else { break };
+                if socket.send(Message::Text(notice.into())).await.is_err() {
+                    break;
+                }
+            }
+            incoming = tokio::time::timeout(IDLE, socket.recv()) => {
+                match incoming {
+                    Ok(Some(Ok(Message::Text(t)))) if is_ping(&t) => {
+                        if socket.send(Message::Text(json!({"type": "pong"}).to_string().into())).await.is_err() {
+                            break;
+                        }
+                    }
+                    Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => {}
+                    _ => break,
+                }
+            }
+        }
+    }
+    drop(presence);
+    if let Ok(mut tx) = state.store.tenant(&tenant).await
+        && devices::touch(&mut tx, &device).await.is_ok()
+    {
+        let _ = tx.commit().await;
+    }
+}
+
+fn is_ping(text: &str) -> bool {
+    serde_json::from_str::<serde_json::Value>(text).is_ok_and(|v| v["type"] == "ping")
+}
