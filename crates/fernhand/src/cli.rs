@@ -57,6 +57,15 @@ pub struct ServerArgs {
     /// Region of the in-process relay.
     #[arg(long, default_value = "eu-west")]
     pub region: String,
+    /// Sign-in attempts per minute and address.
+    #[arg(long, default_value_t = 10)]
+    pub login_per_minute: u32,
+    /// Join-code lookups per minute and address.
+    #[arg(long, default_value_t = 30)]
+    pub join_per_minute: u32,
+    /// Device enrolments per minute and address.
+    #[arg(long, default_value_t = 30)]
+    pub enrol_per_minute: u32,
 }
 
 #[derive(Debug, Args)]
@@ -176,4 +185,8 @@ pub enum BenchArea {
     /// Relay: throughput, added latency and memory per member against a
     /// plain forwarder, on loopback.
     Relay,
+    /// Control plane: 10,000 unattended agents' control connections held by
+    /// one server (memory) and the delay of a "connect" notice, against a
+    /// bare WebSocket push server.
+    Agents,
 }

@@ -5,6 +5,7 @@
 
 use crate::cli::ServerArgs;
 use anyhow::Context;
+use fernhand_server::app::limits::LimitConfig;
 use fernhand_server::serve::{ServeOptions, start};
 use std::process::ExitCode;
 
@@ -26,6 +27,11 @@ fn options(args: &ServerArgs) -> ServeOptions {
         opts.relay_link_listen = addr;
     }
     opts.region = args.region.clone();
+    opts.limits = LimitConfig {
+        login: args.login_per_minute,
+        join: args.join_per_minute,
+        enrol: args.enrol_per_minute,
+    };
     opts
 }
 

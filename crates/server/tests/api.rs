@@ -705,11 +705,12 @@ async fn devices_enrol_once_stay_online_and_hear_an_experts_connect_request() {
             .await;
         assert_eq!(forged.status, StatusCode::UNAUTHORIZED);
         // An expired token is refused too.
+        let old = fernhand_store::new_id().unwrap();
         {
             let mut tx = server.state.store.tenant(&t.id).await.unwrap();
             fernhand_store::devices::create_enrolment_token(
                 &mut tx,
-                &fernhand_server::app::crypto::token_hash("old"),
+                &fernhand_server::app::crypto::token_hash(&old),
                 None,
                 &t.admin.id,
                 1,
@@ -721,7 +722,7 @@ async fn devices_enrol_once_stay_online_and_hear_an_experts_connect_request() {
         let expired = anon
             .post(
                 "/api/v1/enrol",
-                json!({"token": format!("fhe_{}_old", t.id), "name": "x", "os": "y"}),
+                json!({"token": format!("fhe_{}_{old}", t.id), "name": "x", "os": "y"}),
             )
             .await;
         assert_eq!(expired.status, StatusCode::UNAUTHORIZED);

@@ -6,6 +6,8 @@
 //! in machine load affects both alike; each side's figure is the median of its
 //! rounds.
 
+mod agents;
+mod agents_node;
 mod e2e;
 mod relay;
 pub mod relay_node;
@@ -59,6 +61,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
     let report = match args.area {
         BenchArea::E2e => e2e::run(per_side)?,
         BenchArea::Relay => relay::run(per_side)?,
+        BenchArea::Agents => agents::run()?,
     };
     print(&report, args.json);
     Ok(ExitCode::SUCCESS)
@@ -129,6 +132,18 @@ fn print(report: &Report, json: bool) {
             );
         }
     }
+}
+
+/// Resident memory of process `pid`, in bytes (Linux `/proc`).
+pub fn rss_of(pid: u32) -> anyhow::Result<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let kib: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| anyhow::anyhow!("no VmRSS"))?;
+    Ok(kib * 1024)
 }
 
 fn round(x: f64) -> f64 {

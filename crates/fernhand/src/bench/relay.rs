@@ -62,14 +62,7 @@ impl Node {
 
     /// Resident memory in bytes.
     fn rss(&self) -> anyhow::Result<u64> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))?;
-        let kib: u64 = status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
-            .and_then(|v| v.split_whitespace().next())
-            .and_then(|v| v.parse().ok())
-            .ok_or_else(|| anyhow!("no VmRSS"))?;
-        Ok(kib * 1024)
+        super::rss_of(self.child.id())
     }
 }
 

@@ -56,6 +56,10 @@ pub fn run(mode: &str) -> anyhow::Result<std::process::ExitCode> {
                 announce(addr)?;
                 baseline(listener).await;
             }
+            "agents-baseline" => {
+                announce(addr)?;
+                super::agents_node::serve(listener).await;
+            }
             other => anyhow::bail!("unknown bench node mode {other}"),
         }
         Ok(std::process::ExitCode::SUCCESS)

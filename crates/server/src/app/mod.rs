@@ -10,6 +10,7 @@ pub mod agents;
 pub mod crypto;
 pub mod json;
 pub mod limits;
+pub mod openapi;
 pub mod principal;
 pub mod problem;
 mod routes;
@@ -96,6 +97,16 @@ pub struct RouteSpec {
     pub access: Access,
     /// A valid request body, or `""`.
     pub example: &'static str,
+    /// JSON Schema of the request body, for routes that take one.
+    pub body: Option<fn() -> serde_json::Value>,
+}
+
+impl RouteSpec {
+    /// This route takes a JSON body of type `T`.
+    pub fn body<T: schemars::JsonSchema>(mut self) -> RouteSpec {
+        self.body = Some(openapi::schema_of::<T>);
+        self
+    }
 }
 
 /// Every route of the API, with its handler.

@@ -94,6 +94,18 @@ pub enum Permission {
 }
 
 impl Permission {
+    /// Every permission (and so every API-token scope).
+    pub const ALL: [Permission; 8] = [
+        Permission::ManageUsers,
+        Permission::ManageTenant,
+        Permission::RunSessions,
+        Permission::ReadSessions,
+        Permission::ReadAudit,
+        Permission::OwnTokens,
+        Permission::ManageDevices,
+        Permission::ReadDevices,
+    ];
+
     /// The API-token scope that carries this permission.
     pub fn scope(self) -> &'static str {
         match self {

@@ -19,6 +19,7 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use fernhand_store::sessions::AuthSession;
 use fernhand_store::{audit, now, sessions, tenants, users};
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::json;
 use totp_rs::{Algorithm, Builder, Totp};
@@ -32,7 +33,7 @@ fn dummy_hash() -> &'static str {
     HASH.get_or_init(|| crypto::hash_password("fernhand timing equaliser").unwrap_or_default())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Login {
     tenant: String,
@@ -264,7 +265,7 @@ pub async fn mfa_setup(
     })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MfaConfirm {
     setup_token: String,
@@ -336,7 +337,7 @@ pub async fn mfa_confirm(
     Ok(Json(json!({ "recovery_codes": codes })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MfaVerify {
     #[serde(default)]
@@ -427,7 +428,7 @@ pub async fn mfa_verify(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordChange {
     current: String,
@@ -472,7 +473,7 @@ pub async fn change_password(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RequireMfa {
     required: bool,

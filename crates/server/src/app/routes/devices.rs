@@ -17,6 +17,7 @@ use fernhand_protocol::ticket::Role as TicketRole;
 use fernhand_protocol::{MemberId, SessionId, TenantId};
 use fernhand_store::devices::{self, Device, DeviceGroup, NewDevice};
 use fernhand_store::{audit, now, support, users};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::time::Duration;
@@ -39,7 +40,7 @@ pub fn split_credential<'a>(value: &'a str, prefix: &str) -> Option<(&'a str, &'
     value.strip_prefix(prefix)?.split_once('_')
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewEnrolmentToken {
     #[serde(default)]
@@ -93,7 +94,7 @@ pub async fn create_enrolment_token(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Enrol {
     token: String,
@@ -256,7 +257,7 @@ pub async fn get(
     Ok(Json(view(&state, &principal.tenant_id, device)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeviceUpdate {
     group_id: Option<String>,
@@ -394,7 +395,7 @@ pub async fn list_groups(principal: Principal) -> Result<Json<Vec<DeviceGroup>>,
     Ok(Json(devices::list_groups(&mut tx).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewGroup {
     name: String,
@@ -425,7 +426,7 @@ pub async fn create_group(
     Ok((StatusCode::CREATED, Json(group)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GroupExperts {
     experts: Vec<String>,

@@ -34,12 +34,17 @@ impl<S: Send + Sync> FromRequestParts<S> for Peer {
     }
 }
 
+async fn openapi() -> axum::Json<serde_json::Value> {
+    axum::Json(super::openapi::document().clone())
+}
+
 fn spec(method: Method, path: &'static str, access: Access, example: &'static str) -> RouteSpec {
     RouteSpec {
         method,
         path,
         access,
         example,
+        body: None,
     }
 }
 
@@ -49,13 +54,15 @@ pub(super) fn all() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
     use Permission::*;
     vec![
         (spec(M::GET, "/healthz", Public, ""), get(health::healthz)),
+        (spec(M::GET, "/api/openapi.json", Public, ""), get(openapi)),
         (
             spec(
                 M::POST,
                 "/api/v1/auth/login",
                 Public,
                 r#"{"tenant":"default","email":"admin@localhost","password":"x"}"#,
-            ),
+            )
+            .body::<auth::Login>(),
             post(auth::login),
         ),
         (
@@ -72,7 +79,8 @@ pub(super) fn all() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
                 "/api/v1/auth/mfa/confirm",
                 Pending,
                 r#"{"setup_token":"x","code":"123456"}"#,
-            ),
+            )
+            .body::<auth::MfaConfirm>(),
             post(auth::mfa_confirm),
         ),
         (
@@ -81,7 +89,8 @@ pub(super) fn all() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
                 "/api/v1/auth/mfa/verify",
                 Pending,
                 r#"{"code":"123456"}"#,
-            ),
+            )
+            .body::<auth::MfaVerify>(),
             post(auth::mfa_verify),
         ),
         (spec(M::GET, "/api/v1/me", Pending, ""), get(auth::me)),
@@ -91,7 +100,8 @@ pub(super) fn all() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
                 "/api/v1/me/password",
                 Pending,
                 r#"{"current":"x","new":"a long new passphrase"}"#,
-            ),
+            )
+            .body::<auth::PasswordChange>(),
             post(auth::change_password),
         ),
         (
@@ -100,7 +110,8 @@ pub(super) fn all() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
                 "/api/v1/tenant/mfa",
                 Needs(ManageTenant),
                 r#"{"required":true}"#,
-            ),
+            )
+            .body::<auth::RequireMfa>(),
             put(auth::require_mfa),
         ),
         (
@@ -113,7 +124,8 @@ pub(super) fn all() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
                 "/api/v1/users",
                 Needs(ManageUsers),
                 r#"{"email":"new@example.com","name":"New","role":"expert"}"#,
-            ),
+            )
+            .body::<users::NewUser>(),
             post(users::create),
         ),
         (
@@ -130,7 +142,8 @@ pub(super) fn all() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
                 "/api/v1/tokens",
                 Needs(OwnTokens),
                 r#"{"name":"script","scopes":["sessions:read"]}"#,
-            ),
+            )
+            .body::<tokens::NewToken>(),
             post(tokens::create),
         ),
         (
@@ -155,11 +168,13 @@ pub(super) fn all() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
                 "/api/v1/sessions/{id}/end",
                 Needs(RunSessions),
                 r#"{"outcome":"solved"}"#,
-            ),
+            )
+            .body::<sessions::End>(),
             post(sessions::end),
         ),
         (
-            spec(M::POST, "/api/v1/join", Public, r#"{"locator":"123456"}"#),
+            spec(M::POST, "/api/v1/join", Public, r#"{"locator":"123456"}"#)
+                .body::<sessions::Join>(),
             post(sessions::join),
         ),
         (
@@ -176,7 +191,8 @@ pub(super) fn all() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
                 "/api/v1/enrolment-tokens",
                 Needs(ManageDevices),
                 r#"{"ttl_seconds":3600}"#,
-            ),
+            )
+            .body::<devices::NewEnrolmentToken>(),
             post(devices::create_enrolment_token),
         ),
         (
@@ -185,7 +201,8 @@ pub(super) fn all() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
                 "/api/v1/enrol",
                 Public,
                 r#"{"token":"fhe_x_y","name":"host","os":"linux","policy":"unattended"}"#,
-            ),
+            )
+            .body::<devices::Enrol>(),
             post(devices::enrol),
         ),
         (
@@ -206,7 +223,8 @@ pub(super) fn all() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
                 "/api/v1/devices/{id}",
                 Needs(ManageDevices),
                 r#"{"group_id":null,"policy":"ask"}"#,
-            ),
+            )
+            .body::<devices::DeviceUpdate>(),
             put(devices::update),
         ),
         (
@@ -232,7 +250,8 @@ pub(super) fn all() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
                 "/api/v1/device-groups",
                 Needs(ManageDevices),
                 r#"{"name":"Front desk"}"#,
-            ),
+            )
+            .body::<devices::NewGroup>(),
             post(devices::create_group),
         ),
         (
@@ -241,7 +260,8 @@ pub(super) fn all() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
                 "/api/v1/device-groups/{id}/experts",
                 Needs(ManageDevices),
                 r#"{"experts":[]}"#,
-            ),
+            )
+            .body::<devices::GroupExperts>(),
             put(devices::set_group_experts),
         ),
     ]

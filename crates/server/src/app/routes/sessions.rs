@@ -17,6 +17,7 @@ use fernhand_protocol::ticket::Role as TicketRole;
 use fernhand_protocol::{MemberId, SessionId, TenantId};
 use fernhand_store::support::{self, SupportSession};
 use fernhand_store::{StoreError, audit, locators, now};
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::json;
 use std::time::Duration;
@@ -136,7 +137,7 @@ pub async fn create(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct End {
     outcome: String,
@@ -177,7 +178,7 @@ pub async fn end(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Join {
     locator: String,

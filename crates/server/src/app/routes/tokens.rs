@@ -9,17 +9,9 @@ use axum::extract::Path;
 use axum::http::StatusCode;
 use fernhand_store::audit;
 use fernhand_store::tokens::{self, ApiToken};
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::json;
-
-const SCOPES: [&str; 6] = [
-    "users",
-    "tenant",
-    "sessions",
-    "sessions:read",
-    "audit",
-    "tokens",
-];
 
 pub async fn list(principal: Principal) -> Result<Json<Vec<ApiToken>>, Problem> {
     principal.require(Permission::OwnTokens)?;
@@ -27,7 +19,7 @@ pub async fn list(principal: Principal) -> Result<Json<Vec<ApiToken>>, Problem> 
     Ok(Json(tokens::list(&mut tx, &principal.user.id).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewToken {
     name: String,
@@ -44,10 +36,11 @@ pub async fn create(
             "give the token a name (up to 100 characters)",
         ));
     }
-    if body.scopes.is_empty() || body.scopes.iter().any(|s| !SCOPES.contains(&s.as_str())) {
+    let known = |s: &String| Permission::ALL.iter().any(|p| p.scope() == s);
+    if body.scopes.is_empty() || !body.scopes.iter().all(known) {
         return Err(Problem::bad_request(format!(
             "scopes are some of: {}",
-            SCOPES.join(", ")
+            Permission::ALL.map(Permission::scope).join(", ")
         )));
     }
     let secret = crypto::token().ok_or_else(Problem::internal)?;

@@ -10,6 +10,7 @@ use axum::extract::Path;
 use axum::http::StatusCode;
 use fernhand_store::audit;
 use fernhand_store::users::{self, User};
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -28,7 +29,7 @@ pub async fn get(principal: Principal, Path(id): Path<String>) -> Result<Json<Us
         .ok_or_else(Problem::not_found)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
     email: String,
