@@ -380,3 +380,33 @@ fn a_relay_made_with_the_admin_ca_registers_over_mutual_tls() {
     assert!(gone, "a dead relay leaves placement");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn bench_agents_json_reports_memory_and_notice_latency_for_a_few_agents() {
+    // The report's shape with 20 agents; the figures are judged in
+    // docs/benchmarks.md, not here.
+    let out = fernhand()
+        .args(["bench", "agents", "--json"])
+        .env("FERNHAND_BENCH_AGENTS", "20")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 4, "three scenarios and a summary");
+    assert_eq!(lines[0]["held_ours"], 20);
+    assert_eq!(lines[0]["held_baseline"], 20);
+    assert!(
+        lines[0]["ours"].as_f64().unwrap() > 1.0,
+        "resident MiB read from /proc"
+    );
+    assert_eq!(lines[3]["summary"], true);
+    assert_eq!(lines[3]["headline"], "connect notice p99");
+}
