@@ -1,16 +1,112 @@
-//! `fernhand admin`: administrative commands (the deployment CA for now).
+//! `fernhand admin`: administrative commands — the deployment CA, tenants,
+//! users, enrolment tokens, backup and restore. Secrets it makes (one-time
+//! passwords, tokens) go to stdout once and nowhere else.
 
-use crate::cli::{AdminArgs, AdminCommand, CaCommand, CertUsage};
+use crate::cli::{
+    AdminArgs, AdminCommand, CaCommand, CertUsage, StoreArgs, TenantCommand, UserCommand,
+};
 use anyhow::Context;
 use fernhand_pki::{Ca, Usage};
 use fernhand_protocol::RelayId;
 use fernhand_protocol::broker_link::relay_identity_name;
+use fernhand_server::admin as ops;
+use fernhand_server::serve::{ServeOptions, open_store};
+use fernhand_store::Store;
 use std::process::ExitCode;
 
 pub fn run(args: &AdminArgs) -> anyhow::Result<ExitCode> {
     match &args.command {
         AdminCommand::Ca { command } => ca(command),
+        other => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?
+            .block_on(store_task(other)),
     }
+}
+
+async fn store(args: &StoreArgs) -> anyhow::Result<Store> {
+    if args.database.is_none() && !args.data.join("store.db").exists() {
+        anyhow::bail!(
+            "no database in {} (start `fernhand server --data {}` once, or give --database)",
+            args.data.display(),
+            args.data.display()
+        );
+    }
+    let mut opts = ServeOptions::embedded(args.data.clone(), ([127, 0, 0, 1], 0).into());
+    opts.database = args.database.clone();
+    Ok(open_store(&opts).await?)
+}
+
+async fn store_task(command: &AdminCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        AdminCommand::Ca { command } => return ca(command),
+        AdminCommand::Tenant {
+            command:
+                TenantCommand::Create {
+                    store: s,
+                    slug,
+                    name,
+                    admin_email,
+                },
+        } => {
+            let password = ops::create_tenant(&store(s).await?, slug, name, admin_email).await?;
+            println!("tenant {slug} created; its administrator {admin_email} signs in once with:");
+            println!("password: {}", password.as_str());
+        }
+        AdminCommand::User {
+            command:
+                UserCommand::Create {
+                    store: s,
+                    tenant,
+                    email,
+                    name,
+                    role,
+                },
+        } => {
+            let password = ops::create_user(&store(s).await?, tenant, email, name, role).await?;
+            println!("user {email} created in {tenant}; one-time password:");
+            println!("password: {}", password.as_str());
+        }
+        AdminCommand::User {
+            command:
+                UserCommand::ResetMfa {
+                    store: s,
+                    tenant,
+                    email,
+                },
+        } => {
+            ops::reset_mfa(&store(s).await?, tenant, email).await?;
+            println!("MFA of {email} in {tenant} is off and their sessions are ended");
+        }
+        AdminCommand::EnrolmentToken {
+            store: s,
+            tenant,
+            group,
+            ttl_seconds,
+        } => {
+            let token =
+                ops::enrolment_token(&store(s).await?, tenant, group.as_deref(), *ttl_seconds)
+                    .await?;
+            println!("{}", token.as_str());
+        }
+        AdminCommand::Backup { data, to } => {
+            let s = store(&StoreArgs {
+                data: data.clone(),
+                database: None,
+            })
+            .await?;
+            s.backup_to(to)
+                .await
+                .with_context(|| format!("backing up to {}", to.display()))?;
+            Store::verify_sqlite_file(to).await?;
+            println!("backup written to {} and checked", to.display());
+        }
+        AdminCommand::Restore { data, from } => {
+            ops::restore(data, from).await?;
+            println!("{} restored into {}", from.display(), data.display());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn ca(command: &CaCommand) -> anyhow::Result<ExitCode> {

@@ -121,6 +121,109 @@ pub enum AdminCommand {
         #[command(subcommand)]
         command: CaCommand,
     },
+    /// Tenants.
+    Tenant {
+        #[command(subcommand)]
+        command: TenantCommand,
+    },
+    /// Users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Issue a single-use enrolment token for an unattended device.
+    EnrolmentToken {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Tenant slug.
+        #[arg(long)]
+        tenant: String,
+        /// Device group the device joins.
+        #[arg(long)]
+        group: Option<String>,
+        /// Lifetime in seconds.
+        #[arg(long, default_value_t = 86_400)]
+        ttl_seconds: i64,
+    },
+    /// Write a consistent copy of the embedded database (while the server runs).
+    Backup {
+        /// Data folder.
+        #[arg(long, default_value = "./fernhand-data")]
+        data: PathBuf,
+        /// The backup file to create (never overwritten).
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Put a backup in place of the embedded database (server stopped).
+    Restore {
+        /// Data folder.
+        #[arg(long, default_value = "./fernhand-data")]
+        data: PathBuf,
+        /// The backup file.
+        #[arg(long)]
+        from: PathBuf,
+    },
+}
+
+/// Which store an admin command works on.
+#[derive(Debug, Args)]
+pub struct StoreArgs {
+    /// Data folder of the embedded default.
+    #[arg(long, default_value = "./fernhand-data")]
+    pub data: PathBuf,
+    /// PostgreSQL URL of the application role.
+    #[arg(long, env = "FERNHAND_DATABASE_URL", hide_env_values = true)]
+    pub database: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TenantCommand {
+    /// Create a tenant and its first administrator (prints a one-time password).
+    Create {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Short name used at sign-in (a-z, 0-9, -).
+        #[arg(long)]
+        slug: String,
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// E-mail of its first administrator.
+        #[arg(long)]
+        admin_email: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user (prints a one-time password).
+    Create {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Tenant slug.
+        #[arg(long)]
+        tenant: String,
+        /// E-mail.
+        #[arg(long)]
+        email: String,
+        /// Name.
+        #[arg(long)]
+        name: String,
+        /// tenant_admin, expert or auditor.
+        #[arg(long)]
+        role: String,
+    },
+    /// Turn off a user's MFA and end their sessions (lost second factor).
+    ResetMfa {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Tenant slug.
+        #[arg(long)]
+        tenant: String,
+        /// E-mail.
+        #[arg(long)]
+        email: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

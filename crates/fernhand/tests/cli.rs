@@ -410,3 +410,155 @@ fn bench_agents_json_reports_memory_and_notice_latency_for_a_few_agents() {
     assert_eq!(lines[3]["summary"], true);
     assert_eq!(lines[3]["headline"], "connect notice p99");
 }
+
+fn admin(args: &[&str], data: &std::path::Path) -> (bool, String) {
+    let out = fernhand()
+        .arg("admin")
+        .args(args)
+        .arg("--data")
+        .arg(data)
+        .env_remove("FERNHAND_DATABASE_URL")
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.success(), text)
+}
+
+fn printed_password(text: &str) -> String {
+    text.lines()
+        .find_map(|l| l.strip_prefix("password: "))
+        .expect("a password line")
+        .trim()
+        .to_owned()
+}
+
+fn login(url: &str, tenant: &str, email: &str, password: &str) -> u16 {
+    let body = format!(r#"{{"tenant":"{tenant}","email":"{email}","password":"{password}"}}"#);
+    http(url, "POST", "/api/v1/auth/login", &body).0
+}
+
+#[test]
+fn admin_commands_work_beside_a_running_server_and_a_backup_restores() {
+    let data = std::env::temp_dir().join(format!("fernhand-cli-admin-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data);
+    let (ok, text) = admin(
+        &[
+            "tenant",
+            "create",
+            "--slug",
+            "x",
+            "--name",
+            "X",
+            "--admin-email",
+            "a@x",
+        ],
+        &data,
+    );
+    assert!(!ok && text.contains("no database"), "{text}");
+
+    let server = Server::start(&data);
+    let url = field(&server.banner(), "Fernhand is running at")
+        .unwrap()
+        .to_owned();
+    let (ok, text) = admin(
+        &[
+            "tenant",
+            "create",
+            "--slug",
+            "acme",
+            "--name",
+            "Acme",
+            "--admin-email",
+            "boss@acme.example",
+        ],
+        &data,
+    );
+    assert!(ok, "{text}");
+    let boss = printed_password(&text);
+    assert_eq!(login(&url, "acme", "boss@acme.example", &boss), 200);
+    let (ok, text) = admin(
+        &[
+            "tenant",
+            "create",
+            "--slug",
+            "acme",
+            "--name",
+            "Again",
+            "--admin-email",
+            "b@acme.example",
+        ],
+        &data,
+    );
+    assert!(!ok && text.contains("already exists"), "{text}");
+    let (ok, text) = admin(
+        &[
+            "user",
+            "reset-mfa",
+            "--tenant",
+            "acme",
+            "--email",
+            "boss@acme.example",
+        ],
+        &data,
+    );
+    assert!(ok, "{text}");
+    let (ok, text) = admin(&["enrolment-token", "--tenant", "acme"], &data);
+    assert!(ok && text.trim().starts_with("fhe_"), "{text}");
+    let enrol = format!(r#"{{"token":"{}","name":"pc","os":"linux"}}"#, text.trim());
+    assert_eq!(http(&url, "POST", "/api/v1/enrol", &enrol).0, 201);
+
+    // An online backup, then a user made after it.
+    let backup = data.with_extension("backup.db");
+    let _ = std::fs::remove_file(&backup);
+    let (ok, text) = admin(&["backup", "--to", backup.to_str().unwrap()], &data);
+    assert!(ok, "{text}");
+    let (ok, _) = admin(&["backup", "--to", backup.to_str().unwrap()], &data);
+    assert!(!ok, "a backup is never overwritten");
+    let (ok, text) = admin(
+        &[
+            "user",
+            "create",
+            "--tenant",
+            "acme",
+            "--email",
+            "late@acme.example",
+            "--name",
+            "Late",
+            "--role",
+            "expert",
+        ],
+        &data,
+    );
+    assert!(ok, "{text}");
+    let late = printed_password(&text);
+    assert_eq!(login(&url, "acme", "late@acme.example", &late), 200);
+    drop(server);
+
+    // A damaged file is refused and changes nothing; the backup restores.
+    let junk = data.with_extension("junk.db");
+    std::fs::write(&junk, b"not a database").unwrap();
+    let (ok, _) = admin(&["restore", "--from", junk.to_str().unwrap()], &data);
+    assert!(!ok);
+    let (ok, text) = admin(&["restore", "--from", backup.to_str().unwrap()], &data);
+    assert!(ok, "{text}");
+    let server = Server::start(&data);
+    let url = field(&server.banner(), "Fernhand is running at")
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        login(&url, "acme", "boss@acme.example", &boss),
+        200,
+        "restored"
+    );
+    assert_eq!(
+        login(&url, "acme", "late@acme.example", &late),
+        401,
+        "made after the backup"
+    );
+    drop(server);
+    for f in [&backup, &junk] {
+        std::fs::remove_file(f).unwrap();
+    }
+    std::fs::remove_dir_all(&data).unwrap();
+}

@@ -5,8 +5,10 @@
 //!   admission tickets members present;
 //! - `app`: the HTTP API — accounts, sign-in with MFA, API tokens, attended
 //!   sessions and joining, audit and security logs;
-//! - `serve`: all of it started together, the embedded default included.
+//! - `serve`: all of it started together, the embedded default included;
+//! - `admin`: operator tasks run from the command line.
 
+pub mod admin;
 pub mod app;
 pub mod broker;
 pub mod serve;

@@ -20,6 +20,9 @@ pub enum StoreError {
     /// A stored value that does not parse.
     #[error("corrupt stored value in {0}")]
     Corrupt(&'static str),
+    /// Not possible on this backend.
+    #[error("not supported: {0}")]
+    Unsupported(&'static str),
     /// No entropy for an id.
     #[error("the operating system's random source failed")]
     Entropy,

@@ -141,7 +141,53 @@ impl Store {
         sqlx::query("PRAGMA journal_mode = WAL")
             .execute(&store.pool)
             .await?;
+        // With WAL, NORMAL never corrupts the database; a power cut may lose
+        // the last transactions, not the file.
+        sqlx::query("PRAGMA synchronous = NORMAL")
+            .execute(&store.pool)
+            .await?;
         Ok(store)
+    }
+
+    /// Write a consistent copy of the embedded database to `to` while it is
+    /// in use (SQLite `VACUUM INTO`; refuses to overwrite a file). On
+    /// PostgreSQL use `pg_dump`: this returns [`StoreError::Unsupported`].
+    pub async fn backup_to(&self, to: &std::path::Path) -> Result<(), StoreError> {
+        if self.backend != Backend::Sqlite {
+            return Err(StoreError::Unsupported(
+                "online backup of PostgreSQL (use pg_dump)",
+            ));
+        }
+        let to = to
+            .to_str()
+            .ok_or(StoreError::Unsupported("a backup path that is not UTF-8"))?;
+        sqlx::query("VACUUM INTO $1")
+            .bind(to)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Check an SQLite database file (a backup before it is restored): the
+    /// integrity check passes and it has Fernhand's migrations.
+    pub async fn verify_sqlite_file(path: &std::path::Path) -> Result<(), StoreError> {
+        install_drivers();
+        let url = format!("sqlite://{}?mode=ro", path.display());
+        let pool = AnyPoolOptions::new()
+            .max_connections(1)
+            .connect(&url)
+            .await?;
+        let ok: String = sqlx::query_scalar("PRAGMA integrity_check")
+            .fetch_one(&pool)
+            .await?;
+        let tenants: Result<i64, _> = sqlx::query_scalar("SELECT COUNT(*) FROM tenants")
+            .fetch_one(&pool)
+            .await;
+        pool.close().await;
+        if ok != "ok" || tenants.is_err() {
+            return Err(StoreError::Corrupt("not an intact Fernhand database"));
+        }
+        Ok(())
     }
 
     /// Which database this is.

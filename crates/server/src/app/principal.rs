@@ -18,6 +18,10 @@ pub const SESSION_COOKIE: &str = "fh_session";
 pub const CSRF_HEADER: &str = "x-csrf-token";
 /// Prefix of API tokens: `fh_<tenant id>_<token>`.
 pub const TOKEN_PREFIX: &str = "fh_";
+/// Prefix of enrolment tokens: `fhe_<tenant id>_<secret>`.
+pub const ENROLMENT_PREFIX: &str = "fhe_";
+/// Prefix of device credentials: `fhd_<tenant id>_<secret>`.
+pub const DEVICE_PREFIX: &str = "fhd_";
 
 /// A user's role in its tenant.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -157,7 +157,9 @@ fn local(listener: &TcpListener, asked: SocketAddr) -> SocketAddr {
     listener.local_addr().unwrap_or(asked)
 }
 
-async fn open_store(opts: &ServeOptions) -> Result<Store, ServeError> {
+/// The store `opts` names: PostgreSQL (migrated with the owner URL when
+/// given) or the embedded SQLite file in the data folder.
+pub async fn open_store(opts: &ServeOptions) -> Result<Store, ServeError> {
     match &opts.database {
         None => Ok(Store::embedded(&opts.data.join("store.db")).await?),
         Some(url) => {

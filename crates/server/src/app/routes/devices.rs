@@ -22,10 +22,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::time::Duration;
 
-/// Prefix of enrolment tokens: `fhe_<tenant id>_<secret>`.
-pub const ENROLMENT_PREFIX: &str = "fhe_";
-/// Prefix of device credentials: `fhd_<tenant id>_<secret>`.
-pub const DEVICE_PREFIX: &str = "fhd_";
+pub use crate::app::principal::{DEVICE_PREFIX, ENROLMENT_PREFIX};
 /// Longest an enrolment token may live.
 const MAX_ENROLMENT_SECONDS: i64 = 30 * 24 * 3600;
 /// How long an unattended session's grants last.

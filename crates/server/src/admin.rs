@@ -1,0 +1,201 @@
+//! Operator tasks run from the command line (`fernhand admin …`) against the
+//! store directly, while the server runs or not: create a tenant with its
+//! first administrator, create a user, reset a user's MFA, issue an
+//! enrolment token, back up and restore the embedded database. Each action
+//! is recorded in the tenant's audit log as done by `operator`.
+
+use crate::app::crypto;
+use crate::app::principal::ENROLMENT_PREFIX;
+use crate::app::principal::Role;
+use fernhand_store::{Store, StoreError, audit, devices, now, sessions, tenants, users};
+use serde_json::json;
+use std::path::Path;
+use thiserror::Error;
+use zeroize::Zeroizing;
+
+/// Why an operator task failed.
+#[derive(Debug, Error)]
+pub enum AdminError {
+    /// The store.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// No such tenant.
+    #[error("no tenant with slug {0:?}")]
+    NoTenant(String),
+    /// No such user.
+    #[error("no user {0:?} in that tenant")]
+    NoUser(String),
+    /// Bad input.
+    #[error("{0}")]
+    Invalid(&'static str),
+    /// Randomness or hashing failed.
+    #[error("could not make a secret")]
+    Secret,
+    /// A file.
+    #[error("{path}: {source}")]
+    Io {
+        /// Which.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+async fn tenant_id(store: &Store, slug: &str) -> Result<String, AdminError> {
+    let mut p = store.platform().await?;
+    let t = tenants::by_slug(&mut p, slug).await?;
+    drop(p);
+    t.map(|t| t.id)
+        .ok_or_else(|| AdminError::NoTenant(slug.to_owned()))
+}
+
+fn valid_email(email: &str) -> Result<String, AdminError> {
+    let email = email.trim().to_lowercase();
+    if !email.contains('@') || email.len() > 254 {
+        return Err(AdminError::Invalid("give an e-mail address"));
+    }
+    Ok(email)
+}
+
+/// Create a user with a one-time password (returned, to be shown once).
+pub async fn create_user(
+    store: &Store,
+    slug: &str,
+    email: &str,
+    name: &str,
+    role: &str,
+) -> Result<Zeroizing<String>, AdminError> {
+    let role = Role::parse(role).ok_or(AdminError::Invalid(
+        "role is tenant_admin, expert or auditor",
+    ))?;
+    let email = valid_email(email)?;
+    let tenant = tenant_id(store, slug).await?;
+    let password = crypto::password().ok_or(AdminError::Secret)?;
+    let hash = crypto::hash_password(&password).ok_or(AdminError::Secret)?;
+    let mut tx = store.tenant(&tenant).await?;
+    let user = users::create(&mut tx, &email, name, role.name(), &hash, true).await?;
+    audit::append(
+        &mut tx,
+        "operator",
+        "user.create",
+        &user.id,
+        &json!({"role": role.name()}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(password)
+}
+
+/// Create a tenant and its first administrator; returns the administrator's
+/// one-time password.
+pub async fn create_tenant(
+    store: &Store,
+    slug: &str,
+    name: &str,
+    admin_email: &str,
+) -> Result<Zeroizing<String>, AdminError> {
+    let ok = !slug.is_empty()
+        && slug.len() <= 63
+        && slug
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if !ok {
+        return Err(AdminError::Invalid(
+            "a tenant slug is 1–63 of a-z, 0-9 and -",
+        ));
+    }
+    let email = valid_email(admin_email)?;
+    let mut p = store.platform().await?;
+    tenants::create(&mut p, slug, name).await?;
+    p.commit().await?;
+    create_user(
+        store,
+        slug,
+        &email,
+        "Administrator",
+        Role::TenantAdmin.name(),
+    )
+    .await
+}
+
+/// Turn off a user's MFA (lost phone and recovery codes) and end their
+/// sessions; they set it up again at next sign-in if the tenant requires it.
+pub async fn reset_mfa(store: &Store, slug: &str, email: &str) -> Result<(), AdminError> {
+    let tenant = tenant_id(store, slug).await?;
+    let email = valid_email(email)?;
+    let mut tx = store.tenant(&tenant).await?;
+    let user = users::by_email(&mut tx, &email)
+        .await?
+        .ok_or(AdminError::NoUser(email))?;
+    users::set_mfa(&mut tx, &user.id, None, "[]").await?;
+    sessions::delete_for_user(&mut tx, &user.id).await?;
+    audit::append(&mut tx, "operator", "mfa.reset", &user.id, &json!({})).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Issue a single-use enrolment token (returned, to be shown once).
+pub async fn enrolment_token(
+    store: &Store,
+    slug: &str,
+    group: Option<&str>,
+    ttl_seconds: i64,
+) -> Result<Zeroizing<String>, AdminError> {
+    if !(60..=30 * 24 * 3600).contains(&ttl_seconds) {
+        return Err(AdminError::Invalid("the lifetime is 60 s to 30 days"));
+    }
+    let tenant = tenant_id(store, slug).await?;
+    let secret = crypto::token().ok_or(AdminError::Secret)?;
+    let mut tx = store.tenant(&tenant).await?;
+    if let Some(g) = group
+        && devices::get_group(&mut tx, g).await?.is_none()
+    {
+        return Err(AdminError::Invalid("no such device group"));
+    }
+    let record = devices::create_enrolment_token(
+        &mut tx,
+        &crypto::token_hash(&secret),
+        group,
+        "operator",
+        now() + ttl_seconds,
+    )
+    .await?;
+    audit::append(
+        &mut tx,
+        "operator",
+        "enrolment_token.create",
+        &record.id,
+        &json!({"group": group}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Zeroizing::new(format!(
+        "{ENROLMENT_PREFIX}{tenant}_{}",
+        secret.as_str()
+    )))
+}
+
+/// Put a backup in place of the embedded database in `data` (the server
+/// must be stopped): the backup is checked first, copied beside the
+/// database, synced and renamed over it, so a failure leaves the old one.
+pub async fn restore(data: &Path, from: &Path) -> Result<(), AdminError> {
+    Store::verify_sqlite_file(from).await?;
+    let io = |path: &Path| {
+        let path = path.display().to_string();
+        move |source| AdminError::Io { path, source }
+    };
+    let target = data.join("store.db");
+    let staging = data.join("store.db.restoring");
+    std::fs::copy(from, &staging).map_err(io(&staging))?;
+    std::fs::File::open(&staging)
+        .and_then(|f| f.sync_all())
+        .map_err(io(&staging))?;
+    for stale in ["store.db-wal", "store.db-shm"] {
+        let p = data.join(stale);
+        if p.exists() {
+            std::fs::remove_file(&p).map_err(io(&p))?;
+        }
+    }
+    std::fs::rename(&staging, &target).map_err(io(&target))?;
+    Ok(())
+}
