@@ -66,6 +66,9 @@ pub struct ServerArgs {
     /// Device enrolments per minute and address.
     #[arg(long, default_value_t = 30)]
     pub enrol_per_minute: u32,
+    /// Serve /metrics to any caller (default: loopback callers only).
+    #[arg(long)]
+    pub metrics_public: bool,
 }
 
 #[derive(Debug, Args)]

@@ -27,6 +27,7 @@ fn options(args: &ServerArgs) -> ServeOptions {
         opts.relay_link_listen = addr;
     }
     opts.region = args.region.clone();
+    opts.metrics_public = args.metrics_public;
     opts.limits = LimitConfig {
         login: args.login_per_minute,
         join: args.join_per_minute,

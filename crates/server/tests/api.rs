@@ -825,3 +825,40 @@ async fn devices_enrol_once_stay_online_and_hear_an_experts_connect_request() {
         server.shutdown().await;
     }
 }
+
+#[tokio::test]
+async fn metrics_count_requests_and_security_events_for_loopback_callers() {
+    for server in servers().await {
+        let t = tenant(&server.state.store).await;
+        let mut c = Client::new(&server);
+        assert_eq!(
+            c.login(&t.slug, &t.expert.email, "wrong").await.status,
+            StatusCode::UNAUTHORIZED
+        );
+        signed_in(&server, &t, &t.expert).await;
+        let m = c.get("/metrics").await;
+        assert_eq!(m.status, StatusCode::OK);
+        assert!(
+            m.text.contains(r#"fernhand_server_http_requests_total{route="/api/v1/auth/login",method="POST",status="4xx"} 1"#),
+            "{}",
+            m.text
+        );
+        assert!(
+            m.text
+                .contains(r#"route="/api/v1/auth/login",method="POST",status="2xx"} 1"#)
+        );
+        assert!(
+            m.text
+                .contains(r#"fernhand_server_security_events_total{kind="login_failed"} 1"#)
+        );
+        assert!(
+            m.text.contains("fernhand_server_relays_healthy 1"),
+            "the in-process relay is placed on"
+        );
+        assert!(
+            !m.text.contains(&t.id) && !m.text.contains(&t.expert.email),
+            "no tenant or user in metrics"
+        );
+        server.shutdown().await;
+    }
+}

@@ -10,6 +10,7 @@ pub mod agents;
 pub mod crypto;
 pub mod json;
 pub mod limits;
+pub mod metrics;
 pub mod openapi;
 pub mod principal;
 pub mod problem;
@@ -44,6 +45,8 @@ pub struct AppState {
     pub limits: Arc<Limiters>,
     /// Unattended agents online on this replica.
     pub agents: Arc<agents::AgentHub>,
+    /// Prometheus metrics.
+    pub metrics: Arc<metrics::ServerMetrics>,
     /// Whether cookies get `Secure` and responses HSTS (served over TLS).
     pub tls: bool,
 }
@@ -58,6 +61,7 @@ impl AppState {
         detail: serde_json::Value,
     ) {
         tracing::warn!(target: "fernhand::security", kind, tenant, peer = ?peer, "{detail}");
+        self.metrics.security_event(kind);
         let peer = peer.map(|p| p.to_string());
         let stored = async {
             let mut p = self.store.platform().await?;
@@ -122,7 +126,12 @@ pub fn router(state: AppState) -> Router {
     }
     let tls = state.tls;
     router
+        .route("/metrics", axum::routing::get(metrics::serve))
         .merge(crate::broker::http::router(state.broker.clone()).with_state(()))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
         .with_state(state)
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(axum::middleware::map_response(move |r| {

@@ -16,6 +16,7 @@ mod tls;
 use crate::app::agents::AgentHub;
 use crate::app::crypto::Sealer;
 use crate::app::limits::{LimitConfig, Limiters};
+use crate::app::metrics::ServerMetrics;
 use crate::app::{AppState, router};
 use crate::broker::{Broker, BrokerConfig};
 use bootstrap::FirstLogin;
@@ -52,6 +53,8 @@ pub struct ServeOptions {
     pub region: String,
     /// Per-address rate limits.
     pub limits: LimitConfig,
+    /// Serve `/metrics` to any caller, not only loopback.
+    pub metrics_public: bool,
 }
 
 impl ServeOptions {
@@ -75,6 +78,7 @@ impl ServeOptions {
             relay_link_listen: SocketAddr::new(IpAddr::from([127, 0, 0, 1]), next(2).port()),
             region: "eu-west".to_owned(),
             limits: LimitConfig::default(),
+            metrics_public: false,
         }
     }
 }
@@ -235,6 +239,7 @@ pub async fn start(opts: ServeOptions) -> Result<Running, ServeError> {
         sealer: Arc::new(Sealer::new(*seal_key)),
         limits: Arc::new(Limiters::new(opts.limits)),
         agents: Arc::new(AgentHub::default()),
+        metrics: Arc::new(ServerMetrics::new(opts.metrics_public)),
         tls: !opts.listen.ip().is_loopback(),
     };
     let listener = bind(opts.listen).await?;
