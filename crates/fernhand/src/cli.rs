@@ -69,6 +69,12 @@ pub struct ServerArgs {
     /// Serve /metrics to any caller (default: loopback callers only).
     #[arg(long)]
     pub metrics_public: bool,
+    /// Forward security events to this URL (https; http only to loopback).
+    #[arg(long, requires = "webhook_secret_file")]
+    pub webhook_url: Option<String>,
+    /// File holding the webhook's HMAC secret (at least 16 bytes).
+    #[arg(long, requires = "webhook_url")]
+    pub webhook_secret_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

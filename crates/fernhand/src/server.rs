@@ -14,7 +14,7 @@ pub fn run(args: &ServerArgs) -> anyhow::Result<ExitCode> {
     runtime.block_on(serve(args))
 }
 
-fn options(args: &ServerArgs) -> ServeOptions {
+fn options(args: &ServerArgs) -> anyhow::Result<ServeOptions> {
     let mut opts = ServeOptions::embedded(args.data.clone(), args.listen);
     opts.database = args.database.clone();
     opts.database_owner = args.database_owner.clone();
@@ -28,16 +28,24 @@ fn options(args: &ServerArgs) -> ServeOptions {
     }
     opts.region = args.region.clone();
     opts.metrics_public = args.metrics_public;
+    if let (Some(url), Some(file)) = (&args.webhook_url, &args.webhook_secret_file) {
+        let secret = zeroize::Zeroizing::new(
+            std::fs::read(file)
+                .with_context(|| format!("reading the webhook secret from {}", file.display()))?,
+        );
+        let trimmed = zeroize::Zeroizing::new(secret.trim_ascii().to_vec());
+        opts.webhook = Some((url.clone(), trimmed));
+    }
     opts.limits = LimitConfig {
         login: args.login_per_minute,
         join: args.join_per_minute,
         enrol: args.enrol_per_minute,
     };
-    opts
+    Ok(opts)
 }
 
 async fn serve(args: &ServerArgs) -> anyhow::Result<ExitCode> {
-    let running = start(options(args)).await.context("starting the server")?;
+    let running = start(options(args)?).await.context("starting the server")?;
     // Shown on the terminal of whoever started the server, never logged.
     println!("Fernhand is running at {}", running.url);
     if let Some(relay) = &running.relay_url {

@@ -862,3 +862,83 @@ async fn metrics_count_requests_and_security_events_for_loopback_callers() {
         server.shutdown().await;
     }
 }
+
+#[tokio::test]
+async fn security_events_reach_the_webhook_signed_and_retried() {
+    use axum::http::HeaderMap;
+    use std::sync::{Arc, Mutex};
+    // A receiver that refuses the first two deliveries with 503.
+    let got: Arc<Mutex<Vec<(HeaderMap, String)>>> = Arc::default();
+    let refusals = Arc::new(std::sync::atomic::AtomicU32::new(2));
+    let (seen, left) = (got.clone(), refusals.clone());
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |headers: HeaderMap, body: String| {
+            let (seen, left) = (seen.clone(), left.clone());
+            async move {
+                if left
+                    .fetch_update(
+                        std::sync::atomic::Ordering::SeqCst,
+                        std::sync::atomic::Ordering::SeqCst,
+                        |n| n.checked_sub(1),
+                    )
+                    .is_ok()
+                {
+                    return StatusCode::SERVICE_UNAVAILABLE;
+                }
+                seen.lock().unwrap().push((headers, body));
+                StatusCode::NO_CONTENT
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hook = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    fernhand_pki::install_default_provider();
+    let loopback: std::net::SocketAddr = "127.0.0.1:0".parse().unwrap();
+    let data = std::env::temp_dir().join(format!(
+        "fernhand-hook-{}",
+        fernhand_store::new_id().unwrap()
+    ));
+    let mut opts = fernhand_server::serve::ServeOptions::embedded(data.clone(), loopback);
+    opts.relay_link_listen = loopback;
+    let secret = b"a webhook secret of some length".to_vec();
+    opts.webhook = Some((hook, zeroize::Zeroizing::new(secret.clone())));
+    let server = fernhand_server::serve::start(opts).await.unwrap();
+    let t = tenant(&server.state.store).await;
+    let mut c = Client::new(&server);
+    c.login(&t.slug, &t.expert.email, "wrong").await;
+
+    let mut delivered = None;
+    for _ in 0..100 {
+        if let Some(d) = got.lock().unwrap().first().cloned() {
+            delivered = Some(d);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let (headers, body) = delivered.expect("the event arrived after the refusals");
+    assert_eq!(
+        refusals.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "it was retried"
+    );
+    let event: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(event["kind"], "login_failed");
+    assert_eq!(event["tenant"], t.id.as_str());
+    assert!(!body.contains("wrong"), "no password in the event");
+    let timestamp: u64 = headers["x-fernhand-timestamp"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    // Check the signature independently: HMAC-SHA-256 over "<timestamp>.<body>".
+    use hmac::{Hmac, KeyInit, Mac};
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&secret).unwrap();
+    mac.update(format!("{timestamp}.{body}").as_bytes());
+    let want = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
+    assert_eq!(headers["x-fernhand-signature"].to_str().unwrap(), want);
+    server.shutdown().await;
+    std::fs::remove_dir_all(&data).unwrap();
+}

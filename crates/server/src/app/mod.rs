@@ -15,6 +15,7 @@ pub mod openapi;
 pub mod principal;
 pub mod problem;
 mod routes;
+pub mod webhook;
 
 use crate::broker::Broker;
 use axum::Router;
@@ -47,6 +48,8 @@ pub struct AppState {
     pub agents: Arc<agents::AgentHub>,
     /// Prometheus metrics.
     pub metrics: Arc<metrics::ServerMetrics>,
+    /// Where security events are forwarded, if anywhere.
+    pub webhook: Option<Arc<webhook::Webhook>>,
     /// Whether cookies get `Secure` and responses HSTS (served over TLS).
     pub tls: bool,
 }
@@ -62,6 +65,16 @@ impl AppState {
     ) {
         tracing::warn!(target: "fernhand::security", kind, tenant, peer = ?peer, "{detail}");
         self.metrics.security_event(kind);
+        if let Some(hook) = &self.webhook {
+            let event = serde_json::json!({
+                "kind": kind,
+                "tenant": tenant,
+                "peer": peer.map(|p| p.to_string()),
+                "detail": &detail,
+                "at": fernhand_store::now(),
+            });
+            hook.send(event.to_string());
+        }
         let peer = peer.map(|p| p.to_string());
         let stored = async {
             let mut p = self.store.platform().await?;

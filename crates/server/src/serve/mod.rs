@@ -17,6 +17,7 @@ use crate::app::agents::AgentHub;
 use crate::app::crypto::Sealer;
 use crate::app::limits::{LimitConfig, Limiters};
 use crate::app::metrics::ServerMetrics;
+use crate::app::webhook::{Webhook, WebhookError};
 use crate::app::{AppState, router};
 use crate::broker::{Broker, BrokerConfig};
 use bootstrap::FirstLogin;
@@ -33,6 +34,7 @@ use std::time::Duration;
 use thiserror::Error;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
+use zeroize::Zeroizing;
 
 /// What `fernhand server` is told.
 #[derive(Clone, Debug)]
@@ -55,6 +57,8 @@ pub struct ServeOptions {
     pub limits: LimitConfig,
     /// Serve `/metrics` to any caller, not only loopback.
     pub metrics_public: bool,
+    /// Forward security events to this URL, signed with the secret.
+    pub webhook: Option<(String, Zeroizing<Vec<u8>>)>,
 }
 
 impl ServeOptions {
@@ -79,6 +83,7 @@ impl ServeOptions {
             region: "eu-west".to_owned(),
             limits: LimitConfig::default(),
             metrics_public: false,
+            webhook: None,
         }
     }
 }
@@ -109,6 +114,9 @@ pub enum ServeError {
     /// The in-process relay.
     #[error("in-process relay: {0}")]
     Relay(String),
+    /// The security webhook.
+    #[error(transparent)]
+    Webhook(#[from] WebhookError),
 }
 
 /// A running server.
@@ -240,6 +248,10 @@ pub async fn start(opts: ServeOptions) -> Result<Running, ServeError> {
         limits: Arc::new(Limiters::new(opts.limits)),
         agents: Arc::new(AgentHub::default()),
         metrics: Arc::new(ServerMetrics::new(opts.metrics_public)),
+        webhook: match opts.webhook.clone() {
+            Some((url, secret)) => Some(Arc::new(Webhook::start(url, secret)?)),
+            None => None,
+        },
         tls: !opts.listen.ip().is_loopback(),
     };
     let listener = bind(opts.listen).await?;

@@ -1,0 +1,170 @@
+//! Forwarding security events to the operator's alerting: each event is
+//! POSTed as JSON to a webhook, signed with HMAC-SHA-256 over
+//! `<timestamp>.<body>` (headers `X-Fernhand-Timestamp` and
+//! `X-Fernhand-Signature: sha256=<hex>`), retried with backoff on network
+//! errors, 429 and 5xx. A bounded queue keeps a flood from growing memory:
+//! when it is full, new events are counted as dropped (they are still in
+//! the stored security log).
+
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::Sha256;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tokio::sync::mpsc;
+use zeroize::Zeroizing;
+
+/// Events waiting to be sent.
+const QUEUE: usize = 1024;
+/// Attempts per event.
+const ATTEMPTS: u32 = 6;
+
+/// Why a webhook cannot be configured.
+#[derive(Debug, thiserror::Error)]
+pub enum WebhookError {
+    /// Not https (plain http only to loopback).
+    #[error("the webhook URL must be https:// (http:// only to a loopback address)")]
+    Insecure,
+    /// Unparseable URL.
+    #[error("the webhook URL does not parse")]
+    Url,
+    /// The secret is too short.
+    #[error("the webhook secret must be at least 16 bytes")]
+    WeakSecret,
+    /// The HTTP client.
+    #[error("HTTP client: {0}")]
+    Client(String),
+}
+
+/// The sending side, shared by handlers.
+pub struct Webhook {
+    queue: mpsc::Sender<String>,
+    /// Events not queued because the queue was full.
+    pub dropped: AtomicU64,
+    /// Events given up after every attempt.
+    pub failed: Arc<AtomicU64>,
+}
+
+/// `sha256=<hex>` of HMAC-SHA-256(secret, `timestamp.body`).
+pub fn signature(secret: &[u8], timestamp: u64, body: &str) -> String {
+    let mut mac = match Hmac::<Sha256>::new_from_slice(secret) {
+        Ok(m) => m,
+        Err(_) => return String::new(),
+    };
+    mac.update(timestamp.to_string().as_bytes());
+    mac.update(b".");
+    mac.update(body.as_bytes());
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+fn check_url(url: &str) -> Result<(), WebhookError> {
+    let parsed = reqwest::Url::parse(url).map_err(|_| WebhookError::Url)?;
+    match parsed.scheme() {
+        "https" => Ok(()),
+        "http" => {
+            let host = parsed.host_str().unwrap_or_default();
+            let host = host.trim_start_matches('[').trim_end_matches(']');
+            let loopback = host == "localhost"
+                || host
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback());
+            if loopback {
+                Ok(())
+            } else {
+                Err(WebhookError::Insecure)
+            }
+        }
+        _ => Err(WebhookError::Url),
+    }
+}
+
+impl Webhook {
+    /// Start the sender task for `url` with `secret`.
+    pub fn start(url: String, secret: Zeroizing<Vec<u8>>) -> Result<Webhook, WebhookError> {
+        check_url(&url)?;
+        if secret.len() < 16 {
+            return Err(WebhookError::WeakSecret);
+        }
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| WebhookError::Client(e.to_string()))?;
+        let (queue, mut rx) = mpsc::channel::<String>(QUEUE);
+        let failed = Arc::new(AtomicU64::new(0));
+        let failures = failed.clone();
+        tokio::spawn(async move {
+            while let Some(body) = rx.recv().await {
+                if !deliver(&client, &url, &secret, &body).await {
+                    failures.fetch_add(1, Ordering::Relaxed);
+                    tracing::error!(
+                        "security webhook: gave up on an event after {ATTEMPTS} attempts"
+                    );
+                }
+            }
+        });
+        Ok(Webhook {
+            queue,
+            dropped: AtomicU64::new(0),
+            failed,
+        })
+    }
+
+    /// Queue an event (JSON object text).
+    pub fn send(&self, event: String) {
+        if self.queue.try_send(event).is_err() {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+async fn deliver(client: &reqwest::Client, url: &str, secret: &[u8], body: &str) -> bool {
+    let mut backoff = Duration::from_millis(250);
+    for attempt in 1..=ATTEMPTS {
+        let timestamp = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let sent = client
+            .post(url)
+            .header("content-type", "application/json")
+            .header("x-fernhand-timestamp", timestamp.to_string())
+            .header("x-fernhand-signature", signature(secret, timestamp, body))
+            .body(body.to_owned())
+            .send()
+            .await;
+        let retry = match sent {
+            Ok(r) if r.status().is_success() => return true,
+            Ok(r) => r.status().is_server_error() || r.status().as_u16() == 429,
+            Err(_) => true,
+        };
+        if !retry || attempt == ATTEMPTS {
+            return false;
+        }
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(Duration::from_secs(30));
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_https_or_loopback_http_and_strong_secrets() {
+        assert!(check_url("https://alerts.example.com/hook").is_ok());
+        assert!(check_url("http://127.0.0.1:9/hook").is_ok());
+        assert!(check_url("http://[::1]:9/hook").is_ok());
+        assert!(matches!(
+            check_url("http://alerts.example.com/hook"),
+            Err(WebhookError::Insecure)
+        ));
+        assert!(matches!(check_url("ftp://x/"), Err(WebhookError::Url)));
+        // The signature depends on the secret, the timestamp and the body.
+        let a = signature(b"0123456789abcdef", 1, "{}");
+        assert_ne!(a, signature(b"0123456789abcdeF", 1, "{}"));
+        assert_ne!(a, signature(b"0123456789abcdef", 2, "{}"));
+        assert_ne!(a, signature(b"0123456789abcdef", 1, "{ }"));
+        assert!(a.starts_with("sha256=") && a.len() == 7 + 64);
+    }
+}
