@@ -942,3 +942,30 @@ async fn security_events_reach_the_webhook_signed_and_retried() {
     server.shutdown().await;
     std::fs::remove_dir_all(&data).unwrap();
 }
+
+#[tokio::test]
+async fn parallel_wrong_passwords_are_all_counted() {
+    for server in servers().await {
+        let t = tenant(&server.state.store).await;
+        let attempts = (0..6).map(|_| {
+            let mut c = Client::new(&server);
+            let (slug, email) = (t.slug.clone(), t.auditor.email.clone());
+            async move { c.login(&slug, &email, "wrong").await.status }
+        });
+        let statuses = futures_util::future::join_all(attempts).await;
+        assert!(
+            statuses.iter().all(|s| *s == StatusCode::UNAUTHORIZED),
+            "{statuses:?}"
+        );
+        let r = Client::new(&server)
+            .login(&t.slug, &t.auditor.email, PASSWORD)
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::TOO_MANY_REQUESTS,
+            "{:?}: every failure counted",
+            backend(&server)
+        );
+        server.shutdown().await;
+    }
+}

@@ -145,6 +145,32 @@ pub async fn set_login_state(
     Ok(())
 }
 
+/// Count one more failed sign-in, atomically (concurrent failures are all
+/// counted); returns the new count.
+pub async fn count_failed_login(tx: &mut TenantTx, id: &str) -> Result<i64, StoreError> {
+    let tenant = tx.tenant().to_owned();
+    let count: i64 = sqlx::query_scalar(
+        "UPDATE users SET failed_logins = failed_logins + 1 WHERE tenant_id = $1 AND id = $2 RETURNING failed_logins",
+    )
+    .bind(tenant)
+    .bind(id)
+    .fetch_one(tx.conn())
+    .await?;
+    Ok(count)
+}
+
+/// Lock the account until `until` (Unix seconds).
+pub async fn lock_until(tx: &mut TenantTx, id: &str, until: i64) -> Result<(), StoreError> {
+    let tenant = tx.tenant().to_owned();
+    sqlx::query("UPDATE users SET locked_until = $1 WHERE tenant_id = $2 AND id = $3")
+        .bind(until)
+        .bind(tenant)
+        .bind(id)
+        .execute(tx.conn())
+        .await?;
+    Ok(())
+}
+
 /// Set a new password hash.
 pub async fn set_password(tx: &mut TenantTx, id: &str, hash: &str) -> Result<(), StoreError> {
     let tenant = tx.tenant().to_owned();

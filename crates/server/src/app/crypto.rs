@@ -30,6 +30,25 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
     })
 }
 
+/// [`verify_password`] on the blocking pool, so an Argon2 run (tens of
+/// milliseconds of CPU) never stalls the async workers.
+pub async fn check_password(password: &str, hash: &str) -> bool {
+    let password = Zeroizing::new(password.to_owned());
+    let hash = hash.to_owned();
+    tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+        .await
+        .unwrap_or(false)
+}
+
+/// [`hash_password`] on the blocking pool.
+pub async fn make_hash(password: &str) -> Option<String> {
+    let password = Zeroizing::new(password.to_owned());
+    tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .ok()
+        .flatten()
+}
+
 /// A random token: 32 bytes, base64url.
 pub fn token() -> Option<Zeroizing<String>> {
     let mut raw = Zeroizing::new([0u8; 32]);

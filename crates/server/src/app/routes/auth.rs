@@ -68,7 +68,7 @@ pub async fn login(
     let found = tenants::by_slug(&mut p, &body.tenant).await?;
     drop(p);
     let Some(tenant) = found else {
-        crypto::verify_password(&body.password, dummy_hash());
+        crypto::check_password(&body.password, dummy_hash()).await;
         state
             .security_event(
                 None,
@@ -79,10 +79,12 @@ pub async fn login(
             .await;
         return Err(bad_credentials());
     };
+    // The connection is not held while Argon2 runs.
     let mut tx = state.store.tenant(&tenant.id).await?;
-    let Some(user) = users::by_email(&mut tx, &body.email).await? else {
-        crypto::verify_password(&body.password, dummy_hash());
-        drop(tx);
+    let found = users::by_email(&mut tx, &body.email).await?;
+    drop(tx);
+    let Some(user) = found else {
+        crypto::check_password(&body.password, dummy_hash()).await;
         state
             .security_event(
                 Some(&tenant.id),
@@ -94,7 +96,6 @@ pub async fn login(
         return Err(bad_credentials());
     };
     if user.locked_until > now() {
-        drop(tx);
         state
             .security_event(
                 Some(&tenant.id),
@@ -109,16 +110,13 @@ pub async fn login(
             "too many failed sign-ins; the account is locked for a while",
         ));
     }
-    if !crypto::verify_password(&body.password, &user.password_hash) {
-        let failures = user.failed_logins + 1;
+    if !crypto::check_password(&body.password, &user.password_hash).await {
+        let mut tx = state.store.tenant(&tenant.id).await?;
+        let failures = users::count_failed_login(&mut tx, &user.id).await?;
         let lock = lock_seconds(failures);
-        users::set_login_state(
-            &mut tx,
-            &user.id,
-            failures,
-            if lock > 0 { now() + lock } else { 0 },
-        )
-        .await?;
+        if lock > 0 {
+            users::lock_until(&mut tx, &user.id, now() + lock).await?;
+        }
         tx.commit().await?;
         state
             .security_event(
@@ -140,6 +138,7 @@ pub async fn login(
         }
         return Err(bad_credentials());
     }
+    let mut tx = state.store.tenant(&tenant.id).await?;
     users::set_login_state(&mut tx, &user.id, 0, 0).await?;
     let token = crypto::token().ok_or_else(Problem::internal)?;
     let csrf = crypto::token().ok_or_else(Problem::internal)?;
@@ -448,7 +447,7 @@ pub async fn change_password(
             "complete multi-factor authentication first",
         ));
     }
-    if !crypto::verify_password(&body.current, &pending.user.password_hash) {
+    if !crypto::check_password(&body.current, &pending.user.password_hash).await {
         return Err(bad_credentials());
     }
     if body.new.chars().count() < 12 || body.new.len() > 1024 {
@@ -458,7 +457,9 @@ pub async fn change_password(
             "use 12 to 1024 characters",
         ));
     }
-    let hash = crypto::hash_password(&body.new).ok_or_else(Problem::internal)?;
+    let hash = crypto::make_hash(&body.new)
+        .await
+        .ok_or_else(Problem::internal)?;
     let mut tx = pending.tx().await?;
     users::set_password(&mut tx, &pending.user.id, &hash).await?;
     audit::append(

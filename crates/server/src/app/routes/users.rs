@@ -59,7 +59,9 @@ pub async fn create(
         ));
     }
     let password = crypto::password().ok_or_else(Problem::internal)?;
-    let hash = crypto::hash_password(&password).ok_or_else(Problem::internal)?;
+    let hash = crypto::make_hash(&password)
+        .await
+        .ok_or_else(Problem::internal)?;
     let mut tx = principal.tx().await?;
     let user = users::create(&mut tx, &email, body.name.trim(), role.name(), &hash, true).await?;
     audit::append(
