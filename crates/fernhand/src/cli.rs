@@ -75,6 +75,12 @@ pub struct ServerArgs {
     /// File holding the webhook's HMAC secret (at least 16 bytes).
     #[arg(long, requires = "webhook_url")]
     pub webhook_secret_file: Option<PathBuf>,
+    /// The API's TLS certificate chain (PEM); with it the API is HTTPS on any address.
+    #[arg(long, requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// Its private key (PEM).
+    #[arg(long, requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

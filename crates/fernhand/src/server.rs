@@ -28,6 +28,14 @@ fn options(args: &ServerArgs) -> anyhow::Result<ServeOptions> {
     }
     opts.region = args.region.clone();
     opts.metrics_public = args.metrics_public;
+    if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
+        let chain =
+            std::fs::read_to_string(cert).with_context(|| format!("reading {}", cert.display()))?;
+        let key = zeroize::Zeroizing::new(
+            std::fs::read_to_string(key).with_context(|| format!("reading {}", key.display()))?,
+        );
+        opts.tls = Some((chain, key));
+    }
     if let (Some(url), Some(file)) = (&args.webhook_url, &args.webhook_secret_file) {
         let secret = zeroize::Zeroizing::new(
             std::fs::read(file)

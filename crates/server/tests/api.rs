@@ -969,3 +969,67 @@ async fn parallel_wrong_passwords_are_all_counted() {
         server.shutdown().await;
     }
 }
+
+#[tokio::test]
+async fn a_given_certificate_serves_the_api_over_tls_with_hsts_and_secure_cookies() {
+    fernhand_pki::install_default_provider();
+    let ca = fernhand_pki::Ca::create("Test CA").unwrap();
+    let cert = ca
+        .issue("api", &["127.0.0.1".into()], fernhand_pki::Usage::Server)
+        .unwrap();
+    let loopback: std::net::SocketAddr = "127.0.0.1:0".parse().unwrap();
+    let data = std::env::temp_dir().join(format!(
+        "fernhand-tls-{}",
+        fernhand_store::new_id().unwrap()
+    ));
+    let mut opts = fernhand_server::serve::ServeOptions::embedded(data.clone(), loopback);
+    opts.relay_link_listen = loopback;
+    opts.tls = Some((
+        cert.chain_pem.clone(),
+        zeroize::Zeroizing::new(cert.key_pem.clone()),
+    ));
+    let server = fernhand_server::serve::start(opts).await.unwrap();
+    assert!(
+        server.url.starts_with("https://127.0.0.1:"),
+        "{}",
+        server.url
+    );
+    let t = tenant(&server.state.store).await;
+    let http = reqwest::Client::builder()
+        .tls_certs_only([reqwest::Certificate::from_pem(ca.cert_pem().as_bytes()).unwrap()])
+        .build()
+        .unwrap();
+    let health = http
+        .get(format!("{}/healthz", server.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), StatusCode::OK);
+    assert!(
+        health.headers()["strict-transport-security"]
+            .to_str()
+            .unwrap()
+            .contains("max-age=")
+    );
+    let login = http
+        .post(format!("{}/api/v1/auth/login", server.url))
+        .json(&json!({"tenant": t.slug, "email": t.expert.email, "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), StatusCode::OK);
+    assert!(
+        login.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .contains("; Secure")
+    );
+    // Plain HTTP to the TLS port gets nothing useful.
+    let plain = reqwest::Client::new()
+        .get(server.url.replacen("https", "http", 1) + "/healthz")
+        .send()
+        .await;
+    assert!(plain.map(|r| !r.status().is_success()).unwrap_or(true));
+    server.shutdown().await;
+    std::fs::remove_dir_all(&data).unwrap();
+}

@@ -59,6 +59,10 @@ pub struct ServeOptions {
     pub metrics_public: bool,
     /// Forward security events to this URL, signed with the secret.
     pub webhook: Option<(String, Zeroizing<Vec<u8>>)>,
+    /// The API's TLS certificate chain and key (PEM). Given, the API is
+    /// served over TLS on any address; absent, it is over TLS with a
+    /// certificate from the deployment CA off loopback, plain on loopback.
+    pub tls: Option<(String, Zeroizing<String>)>,
 }
 
 impl ServeOptions {
@@ -84,6 +88,7 @@ impl ServeOptions {
             limits: LimitConfig::default(),
             metrics_public: false,
             webhook: None,
+            tls: None,
         }
     }
 }
@@ -252,14 +257,19 @@ pub async fn start(opts: ServeOptions) -> Result<Running, ServeError> {
             Some((url, secret)) => Some(Arc::new(Webhook::start(url, secret)?)),
             None => None,
         },
-        tls: !opts.listen.ip().is_loopback(),
+        tls: opts.tls.is_some() || !opts.listen.ip().is_loopback(),
     };
     let listener = bind(opts.listen).await?;
     let addr = local(&listener, opts.listen);
     let app = router(state.clone());
     let url = if state.tls {
-        let cert = ca.issue("control plane", &[addr.ip().to_string()], Usage::Server)?;
-        let config = fernhand_pki::server_config(&cert.chain_pem, &cert.key_pem, None)?;
+        let config = match &opts.tls {
+            Some((chain, key)) => fernhand_pki::server_config(chain, key, None)?,
+            None => {
+                let cert = ca.issue("control plane", &[addr.ip().to_string()], Usage::Server)?;
+                fernhand_pki::server_config(&cert.chain_pem, &cert.key_pem, None)?
+            }
+        };
         tasks.push(tokio::spawn(tls::serve(listener, Arc::new(config), app)));
         format!("https://{addr}")
     } else {
