@@ -1033,3 +1033,88 @@ async fn a_given_certificate_serves_the_api_over_tls_with_hsts_and_secure_cookie
     server.shutdown().await;
     std::fs::remove_dir_all(&data).unwrap();
 }
+
+#[tokio::test]
+async fn on_postgresql_a_replica_reaches_an_agent_held_by_another() {
+    let (Ok(app), Ok(owner)) = (
+        std::env::var("FERNHAND_TEST_PG_APP"),
+        std::env::var("FERNHAND_TEST_PG_OWNER"),
+    ) else {
+        assert!(
+            std::env::var("FERNHAND_REQUIRE_PG").is_err(),
+            "PostgreSQL required"
+        );
+        return;
+    };
+    fernhand_pki::install_default_provider();
+    let loopback: std::net::SocketAddr = "127.0.0.1:0".parse().unwrap();
+    let mut replicas = Vec::new();
+    for _ in 0..2 {
+        let data = std::env::temp_dir().join(format!(
+            "fernhand-replica-{}",
+            fernhand_store::new_id().unwrap()
+        ));
+        let mut opts = fernhand_server::serve::ServeOptions::embedded(data, loopback);
+        opts.relay_link_listen = loopback;
+        opts.database = Some(app.clone());
+        opts.database_owner = Some(owner.clone());
+        replicas.push(fernhand_server::serve::start(opts).await.unwrap());
+    }
+    let (a, b) = (&replicas[0], &replicas[1]);
+    let t = tenant(&a.state.store).await;
+    let admin_a = signed_in(a, &t, &t.admin).await;
+    let token = admin_a
+        .post("/api/v1/enrolment-tokens", json!({}))
+        .await
+        .body["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let enrolled = Client::new(a)
+        .post(
+            "/api/v1/enrol",
+            json!({"token": token, "name": "kiosk", "os": "linux", "policy": "unattended"}),
+        )
+        .await;
+    let device = enrolled.body["device"]["id"].as_str().unwrap().to_owned();
+    let mut agent = control(a, enrolled.body["credential"].as_str().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(agent.next().await["type"], "hello");
+
+    // Replica B sees it online and can ask it to connect.
+    let admin_b = signed_in(b, &t, &t.admin).await;
+    assert_eq!(
+        admin_b.get(&format!("/api/v1/devices/{device}")).await.body["online"],
+        true
+    );
+    let asked = admin_b
+        .post(&format!("/api/v1/devices/{device}/connect"), json!({}))
+        .await;
+    assert_eq!(asked.status, StatusCode::CREATED, "{}", asked.text);
+    let notice = agent.next().await;
+    assert_eq!(notice["type"], "connect");
+    assert_eq!(notice["session"], asked.body["session"]["id"]);
+
+    // Once the agent leaves replica A, replica B sees it offline.
+    drop(agent);
+    let mut offline = false;
+    for _ in 0..100 {
+        if admin_b.get(&format!("/api/v1/devices/{device}")).await.body["online"] == false {
+            offline = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(offline);
+    assert_eq!(
+        admin_b
+            .post(&format!("/api/v1/devices/{device}/connect"), json!({}))
+            .await
+            .status,
+        StatusCode::CONFLICT
+    );
+    for r in replicas {
+        r.shutdown().await;
+    }
+}

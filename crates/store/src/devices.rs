@@ -23,7 +23,13 @@ pub struct Device {
     pub enrolled_at: i64,
     /// Last control connection activity (Unix seconds).
     pub last_seen: i64,
+    /// The replica holding its control connection, if that replica is alive.
+    #[serde(skip)]
+    pub online_at: Option<String>,
 }
+
+/// A replica silent this long no longer counts as holding connections.
+pub const REPLICA_TIMEOUT: i64 = 30;
 
 /// A device group.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -53,7 +59,8 @@ pub struct EnrolmentToken {
 macro_rules! select_devices {
     ($rest:literal) => {
         concat!(
-            "SELECT id, name, os, group_id, policy, enrolled_at, last_seen FROM devices ",
+            "SELECT d.id, d.name, d.os, d.group_id, d.policy, d.enrolled_at, d.last_seen, d.online_replica, \
+             r.seen_at AS replica_seen_at FROM devices d LEFT JOIN replicas r ON r.id = d.online_replica ",
             $rest
         )
     };
@@ -68,6 +75,11 @@ fn device(r: &sqlx::any::AnyRow) -> Result<Device, StoreError> {
         policy: r.try_get("policy")?,
         enrolled_at: r.try_get("enrolled_at")?,
         last_seen: r.try_get("last_seen")?,
+        online_at: {
+            let replica: Option<String> = r.try_get("online_replica")?;
+            let seen: Option<i64> = r.try_get("replica_seen_at")?;
+            replica.filter(|_| seen.is_some_and(|t| t > now() - REPLICA_TIMEOUT))
+        },
     })
 }
 
@@ -172,7 +184,7 @@ pub async fn enrol(tx: &mut TenantTx, d: &NewDevice<'_>) -> Result<Device, Store
 /// A device by id.
 pub async fn get(tx: &mut TenantTx, id: &str) -> Result<Option<Device>, StoreError> {
     let tenant = tx.tenant().to_owned();
-    let row = sqlx::query(select_devices!("WHERE tenant_id = $1 AND id = $2"))
+    let row = sqlx::query(select_devices!("WHERE d.tenant_id = $1 AND d.id = $2"))
         .bind(tenant)
         .bind(id)
         .fetch_optional(tx.conn())
@@ -187,7 +199,7 @@ pub async fn by_credential(
 ) -> Result<Option<Device>, StoreError> {
     let tenant = tx.tenant().to_owned();
     let row = sqlx::query(select_devices!(
-        "WHERE tenant_id = $1 AND credential_hash = $2"
+        "WHERE d.tenant_id = $1 AND d.credential_hash = $2"
     ))
     .bind(tenant)
     .bind(credential_hash)
@@ -206,15 +218,15 @@ pub async fn list_for(
     let tenant = tx.tenant().to_owned();
     let rows = if all {
         sqlx::query(select_devices!(
-            "WHERE tenant_id = $1 ORDER BY name, id LIMIT 10000"
+            "WHERE d.tenant_id = $1 ORDER BY d.name, d.id LIMIT 10000"
         ))
         .bind(tenant)
         .fetch_all(tx.conn())
         .await?
     } else {
         sqlx::query(select_devices!(
-            "WHERE tenant_id = $1 AND group_id IN \
-             (SELECT group_id FROM device_group_experts WHERE tenant_id = $1 AND user_id = $2) ORDER BY name, id LIMIT 10000"
+            "WHERE d.tenant_id = $1 AND d.group_id IN \
+             (SELECT group_id FROM device_group_experts WHERE tenant_id = $1 AND user_id = $2) ORDER BY d.name, d.id LIMIT 10000"
         ))
         .bind(tenant)
         .bind(user_id)
@@ -247,6 +259,34 @@ pub async fn expert_may_reach(
 pub async fn touch(tx: &mut TenantTx, id: &str) -> Result<(), StoreError> {
     let tenant = tx.tenant().to_owned();
     sqlx::query("UPDATE devices SET last_seen = $1 WHERE tenant_id = $2 AND id = $3")
+        .bind(now())
+        .bind(tenant)
+        .bind(id)
+        .execute(tx.conn())
+        .await?;
+    Ok(())
+}
+
+/// Record which replica holds the device's control connection
+/// (`Some`), or that `replica` no longer does (`None` clears it only if it
+/// is still that replica's).
+pub async fn set_online(
+    tx: &mut TenantTx,
+    id: &str,
+    replica: &str,
+    online: bool,
+) -> Result<(), StoreError> {
+    let tenant = tx.tenant().to_owned();
+    let q = if online {
+        sqlx::query(
+            "UPDATE devices SET online_replica = $1, last_seen = $2 WHERE tenant_id = $3 AND id = $4",
+        )
+    } else {
+        sqlx::query(
+            "UPDATE devices SET online_replica = NULL, last_seen = $2 WHERE tenant_id = $3 AND id = $4 AND online_replica = $1",
+        )
+    };
+    q.bind(replica)
         .bind(now())
         .bind(tenant)
         .bind(id)

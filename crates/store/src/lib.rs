@@ -15,6 +15,7 @@ pub mod devices;
 mod error;
 mod ids;
 pub mod locators;
+pub mod replicas;
 pub mod security;
 pub mod sessions;
 pub mod support;
@@ -74,6 +75,8 @@ fn install_drivers() {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// The connection URL (PostgreSQL only: a listener needs its own connection).
+    url: Option<std::sync::Arc<str>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -130,7 +133,8 @@ impl Store {
             })
             .connect(url)
             .await?;
-        Ok(Store { pool, backend })
+        let url = (backend == Backend::Postgres).then(|| std::sync::Arc::from(url));
+        Ok(Store { pool, backend, url })
     }
 
     /// The embedded default: a SQLite file, created and migrated if needed.

@@ -50,6 +50,8 @@ pub struct AppState {
     pub metrics: Arc<metrics::ServerMetrics>,
     /// Where security events are forwarded, if anywhere.
     pub webhook: Option<Arc<webhook::Webhook>>,
+    /// This replica's id (random per start).
+    pub replica: Arc<str>,
     /// Whether cookies get `Secure` and responses HSTS (served over TLS).
     pub tls: bool,
 }

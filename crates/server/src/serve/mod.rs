@@ -10,6 +10,8 @@
 //! certificate from the deployment CA kept in the data folder.
 
 pub mod bootstrap;
+mod presence;
+pub use presence::Routed;
 pub mod secrets;
 mod tls;
 
@@ -246,6 +248,10 @@ pub async fn start(opts: ServeOptions) -> Result<Running, ServeError> {
     };
     let relay_url = relay.as_ref().map(|(_, url)| url.clone());
 
+    let replica: Arc<str> = Arc::from(fernhand_store::new_id()?);
+    let mut p = store.platform().await?;
+    fernhand_store::replicas::beat(&mut p, &replica).await?;
+    p.commit().await?;
     let state = AppState {
         store,
         broker,
@@ -253,12 +259,20 @@ pub async fn start(opts: ServeOptions) -> Result<Running, ServeError> {
         limits: Arc::new(Limiters::new(opts.limits)),
         agents: Arc::new(AgentHub::default()),
         metrics: Arc::new(ServerMetrics::new(opts.metrics_public)),
+        replica: replica.clone(),
         webhook: match opts.webhook.clone() {
             Some((url, secret)) => Some(Arc::new(Webhook::start(url, secret)?)),
             None => None,
         },
         tls: opts.tls.is_some() || !opts.listen.ip().is_loopback(),
     };
+    tasks.push(tokio::spawn(presence::beat(state.clone())));
+    if let Some(listener) = fernhand_store::replicas::listen(&state.store).await? {
+        tasks.push(tokio::spawn(presence::relay_notices(
+            state.clone(),
+            listener,
+        )));
+    }
     let listener = bind(opts.listen).await?;
     let addr = local(&listener, opts.listen);
     let app = router(state.clone());

@@ -49,7 +49,7 @@ pub async fn control(
             .await;
         return Err(Problem::unauthorized());
     };
-    devices::touch(&mut tx, &device.id).await?;
+    devices::set_online(&mut tx, &device.id, &state.replica, true).await?;
     tx.commit().await?;
     let tenant = tenant.to_owned();
     Ok(upgrade
@@ -88,8 +88,12 @@ async fn serve(state: AppState, tenant: String, device: String, mut socket: WebS
         }
     }
     drop(presence);
-    if let Ok(mut tx) = state.store.tenant(&tenant).await
-        && devices::touch(&mut tx, &device).await.is_ok()
+    // Unless a newer connection (here or elsewhere) took over, it is offline.
+    if !state.agents.is_online(&tenant, &device)
+        && let Ok(mut tx) = state.store.tenant(&tenant).await
+        && devices::set_online(&mut tx, &device, &state.replica, false)
+            .await
+            .is_ok()
     {
         let _ = tx.commit().await;
     }

@@ -203,8 +203,22 @@ pub struct DeviceView {
     online: bool,
 }
 
+/// Whether the device's control connection is held by this replica, or
+/// by another live replica (only possible on PostgreSQL: the embedded
+/// default is one process, and a claim by an earlier run of it is stale).
+fn presence(state: &AppState, tenant: &str, device: &Device) -> (bool, bool) {
+    let here = state.agents.is_online(tenant, &device.id);
+    let elsewhere = state.store.backend() == fernhand_store::Backend::Postgres
+        && device
+            .online_at
+            .as_deref()
+            .is_some_and(|r| r != &*state.replica);
+    (here, elsewhere)
+}
+
 fn view(state: &AppState, tenant: &str, device: Device) -> DeviceView {
-    let online = state.agents.is_online(tenant, &device.id);
+    let (here, elsewhere) = presence(state, tenant, &device);
+    let online = here || elsewhere;
     DeviceView { device, online }
 }
 
@@ -321,7 +335,8 @@ pub async fn connect(
     principal.require(Permission::RunSessions)?;
     let mut tx = principal.tx().await?;
     let device = visible(&principal, &mut tx, &id).await?;
-    if !state.agents.is_online(&principal.tenant_id, &device.id) {
+    let (here, elsewhere) = presence(&state, &principal.tenant_id, &device);
+    if !here && !elsewhere {
         return Err(Problem::new(
             StatusCode::CONFLICT,
             "device_offline",
@@ -364,15 +379,26 @@ pub async fn connect(
         "expert": {"id": principal.user.id, "name": principal.user.name},
         "policy": device.policy,
     });
-    if !state
-        .agents
-        .notify(&principal.tenant_id, &device.id, notice.to_string())
-    {
-        return Err(Problem::new(
-            StatusCode::CONFLICT,
-            "device_offline",
-            "the device could not be told",
-        ));
+    if here {
+        if !state
+            .agents
+            .notify(&principal.tenant_id, &device.id, notice.to_string())
+        {
+            return Err(Problem::new(
+                StatusCode::CONFLICT,
+                "device_offline",
+                "the device could not be told",
+            ));
+        }
+    } else {
+        // Held by another replica: it hears of this through the store.
+        let routed = crate::serve::Routed {
+            tenant: principal.tenant_id.clone(),
+            device: device.id.clone(),
+            notice: notice.to_string(),
+        };
+        let payload = serde_json::to_string(&routed).map_err(|_| Problem::internal())?;
+        fernhand_store::replicas::publish(&state.store, &payload).await?;
     }
     Ok((
         StatusCode::CREATED,
