@@ -895,17 +895,9 @@ async fn security_events_reach_the_webhook_signed_and_retried() {
     let hook = format!("http://{}/hook", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
 
-    fernhand_pki::install_default_provider();
-    let loopback: std::net::SocketAddr = "127.0.0.1:0".parse().unwrap();
-    let data = std::env::temp_dir().join(format!(
-        "fernhand-hook-{}",
-        fernhand_store::new_id().unwrap()
-    ));
-    let mut opts = fernhand_server::serve::ServeOptions::embedded(data.clone(), loopback);
-    opts.relay_link_listen = loopback;
     let secret = b"a webhook secret of some length".to_vec();
-    opts.webhook = Some((hook, zeroize::Zeroizing::new(secret.clone())));
-    let server = fernhand_server::serve::start(opts).await.unwrap();
+    let server =
+        start_with(|o| o.webhook = Some((hook, zeroize::Zeroizing::new(secret.clone())))).await;
     let t = tenant(&server.state.store).await;
     let mut c = Client::new(&server);
     c.login(&t.slug, &t.expert.email, "wrong").await;
@@ -940,7 +932,6 @@ async fn security_events_reach_the_webhook_signed_and_retried() {
     let want = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
     assert_eq!(headers["x-fernhand-signature"].to_str().unwrap(), want);
     server.shutdown().await;
-    std::fs::remove_dir_all(&data).unwrap();
 }
 
 #[tokio::test]
@@ -977,18 +968,11 @@ async fn a_given_certificate_serves_the_api_over_tls_with_hsts_and_secure_cookie
     let cert = ca
         .issue("api", &["127.0.0.1".into()], fernhand_pki::Usage::Server)
         .unwrap();
-    let loopback: std::net::SocketAddr = "127.0.0.1:0".parse().unwrap();
-    let data = std::env::temp_dir().join(format!(
-        "fernhand-tls-{}",
-        fernhand_store::new_id().unwrap()
-    ));
-    let mut opts = fernhand_server::serve::ServeOptions::embedded(data.clone(), loopback);
-    opts.relay_link_listen = loopback;
-    opts.tls = Some((
+    let tls = (
         cert.chain_pem.clone(),
         zeroize::Zeroizing::new(cert.key_pem.clone()),
-    ));
-    let server = fernhand_server::serve::start(opts).await.unwrap();
+    );
+    let server = start_with(|o| o.tls = Some(tls)).await;
     assert!(
         server.url.starts_with("https://127.0.0.1:"),
         "{}",
@@ -1031,34 +1015,23 @@ async fn a_given_certificate_serves_the_api_over_tls_with_hsts_and_secure_cookie
         .await;
     assert!(plain.map(|r| !r.status().is_success()).unwrap_or(true));
     server.shutdown().await;
-    std::fs::remove_dir_all(&data).unwrap();
 }
 
 #[tokio::test]
 async fn on_postgresql_a_replica_reaches_an_agent_held_by_another() {
-    let (Ok(app), Ok(owner)) = (
-        std::env::var("FERNHAND_TEST_PG_APP"),
-        std::env::var("FERNHAND_TEST_PG_OWNER"),
-    ) else {
-        assert!(
-            std::env::var("FERNHAND_REQUIRE_PG").is_err(),
-            "PostgreSQL required"
-        );
+    let Some((app, owner)) = test_pg() else {
         return;
     };
-    fernhand_pki::install_default_provider();
-    let loopback: std::net::SocketAddr = "127.0.0.1:0".parse().unwrap();
     let mut replicas = Vec::new();
     for _ in 0..2 {
-        let data = std::env::temp_dir().join(format!(
-            "fernhand-replica-{}",
-            fernhand_store::new_id().unwrap()
-        ));
-        let mut opts = fernhand_server::serve::ServeOptions::embedded(data, loopback);
-        opts.relay_link_listen = loopback;
-        opts.database = Some(app.clone());
-        opts.database_owner = Some(owner.clone());
-        replicas.push(fernhand_server::serve::start(opts).await.unwrap());
+        let (app, owner) = (app.clone(), owner.clone());
+        replicas.push(
+            start_with(|o| {
+                o.database = Some(app);
+                o.database_owner = Some(owner);
+            })
+            .await,
+        );
     }
     let (a, b) = (&replicas[0], &replicas[1]);
     let t = tenant(&a.state.store).await;

@@ -303,11 +303,7 @@ impl FromRequestParts<AppState> for Principal {
     ) -> Result<Self, Self::Rejection> {
         let pending = authenticate(parts, state).await?;
         if pending.mfa_outstanding() {
-            return Err(Problem::new(
-                axum::http::StatusCode::FORBIDDEN,
-                "mfa_required",
-                "complete multi-factor authentication first",
-            ));
+            return Err(Problem::mfa_required());
         }
         if pending.user.must_change_password && matches!(pending.via, Via::Cookie { .. }) {
             return Err(Problem::new(

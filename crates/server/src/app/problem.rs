@@ -41,6 +41,15 @@ impl Problem {
         Problem::new(StatusCode::FORBIDDEN, "forbidden", detail)
     }
 
+    /// 403: the second factor is still owed in this browser session.
+    pub fn mfa_required() -> Problem {
+        Problem::new(
+            StatusCode::FORBIDDEN,
+            "mfa_required",
+            "complete multi-factor authentication first",
+        )
+    }
+
     /// 404: not there (or not yours — the two are not distinguished).
     pub fn not_found() -> Problem {
         Problem::new(StatusCode::NOT_FOUND, "not_found", "no such resource")

@@ -19,29 +19,47 @@ use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use std::net::SocketAddr;
 
-/// Servers to run a test against: SQLite always, PostgreSQL when present.
-pub async fn servers() -> Vec<Running> {
+/// One embedded server on loopback ports with a fresh data folder, after
+/// `configure` has changed its options.
+pub async fn start_with(configure: impl FnOnce(&mut ServeOptions)) -> Running {
     fernhand_pki::install_default_provider();
     let loopback: SocketAddr = "127.0.0.1:0".parse().unwrap();
     let data = std::env::temp_dir().join(format!("fernhand-api-{}", new_id().unwrap()));
-    let mut opts = ServeOptions::embedded(data.clone(), loopback);
+    let mut opts = ServeOptions::embedded(data, loopback);
     opts.relay_link_listen = loopback;
-    let mut out = vec![start(opts.clone()).await.unwrap()];
+    configure(&mut opts);
+    start(opts).await.unwrap()
+}
+
+/// The test PostgreSQL's (application, owner) URLs, if there is one; fails
+/// the test when `FERNHAND_REQUIRE_PG` is set and there is none.
+pub fn test_pg() -> Option<(String, String)> {
     match (
         std::env::var("FERNHAND_TEST_PG_APP"),
         std::env::var("FERNHAND_TEST_PG_OWNER"),
     ) {
-        (Ok(app), Ok(owner)) => {
-            let mut pg = opts;
-            pg.data = data.join("pg");
-            pg.database = Some(app);
-            pg.database_owner = Some(owner);
-            out.push(start(pg).await.unwrap());
+        (Ok(app), Ok(owner)) => Some((app, owner)),
+        _ => {
+            assert!(
+                std::env::var("FERNHAND_REQUIRE_PG").is_err(),
+                "FERNHAND_REQUIRE_PG is set but no test PostgreSQL is configured"
+            );
+            None
         }
-        _ => assert!(
-            std::env::var("FERNHAND_REQUIRE_PG").is_err(),
-            "FERNHAND_REQUIRE_PG is set but no test PostgreSQL is configured"
-        ),
+    }
+}
+
+/// Servers to run a test against: SQLite always, PostgreSQL when present.
+pub async fn servers() -> Vec<Running> {
+    let mut out = vec![start_with(|_| {}).await];
+    if let Some((app, owner)) = test_pg() {
+        out.push(
+            start_with(|o| {
+                o.database = Some(app);
+                o.database_owner = Some(owner);
+            })
+            .await,
+        );
     }
     out
 }

@@ -441,11 +441,7 @@ pub async fn change_password(
     ApiJson(body): ApiJson<PasswordChange>,
 ) -> Result<StatusCode, Problem> {
     if pending.mfa_outstanding() {
-        return Err(Problem::new(
-            StatusCode::FORBIDDEN,
-            "mfa_required",
-            "complete multi-factor authentication first",
-        ));
+        return Err(Problem::mfa_required());
     }
     if !crypto::check_password(&body.current, &pending.user.password_hash).await {
         return Err(bad_credentials());
