@@ -1091,3 +1091,37 @@ async fn on_postgresql_a_replica_reaches_an_agent_held_by_another() {
         r.shutdown().await;
     }
 }
+
+#[tokio::test]
+async fn housekeeping_deletes_expired_browser_sessions_only() {
+    for server in servers().await {
+        let t = tenant(&server.state.store).await;
+        let live = signed_in(&server, &t, &t.expert).await;
+        {
+            let mut tx = server.state.store.tenant(&t.id).await.unwrap();
+            fernhand_store::sessions::create(
+                &mut tx,
+                &fernhand_store::sessions::AuthSession {
+                    id: fernhand_store::new_id().unwrap(),
+                    user_id: t.expert.id.clone(),
+                    csrf_hash: String::new(),
+                    mfa_done: true,
+                    expires_at: 1,
+                },
+            )
+            .await
+            .unwrap();
+            tx.commit().await.unwrap();
+        }
+        let deleted = fernhand_server::serve::housekeeping::sweep(&server.state)
+            .await
+            .unwrap();
+        assert!(deleted >= 1, "{:?}", backend(&server));
+        assert_eq!(
+            live.get("/api/v1/me").await.status,
+            StatusCode::OK,
+            "the live session stays"
+        );
+        server.shutdown().await;
+    }
+}

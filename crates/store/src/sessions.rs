@@ -94,3 +94,14 @@ pub async fn delete_for_user(tx: &mut TenantTx, user_id: &str) -> Result<(), Sto
         .await?;
     Ok(())
 }
+
+/// Delete the tenant's expired browser sessions; returns how many.
+pub async fn delete_expired(tx: &mut TenantTx) -> Result<u64, StoreError> {
+    let tenant = tx.tenant().to_owned();
+    let done = sqlx::query("DELETE FROM auth_sessions WHERE tenant_id = $1 AND expires_at <= $2")
+        .bind(tenant)
+        .bind(now())
+        .execute(tx.conn())
+        .await?;
+    Ok(done.rows_affected())
+}

@@ -86,3 +86,13 @@ pub async fn count(tx: &mut PlatformTx) -> Result<i64, StoreError> {
         .await?
         .try_get("n")?)
 }
+
+/// Every tenant's id (for per-tenant housekeeping).
+pub async fn ids(tx: &mut PlatformTx) -> Result<Vec<String>, StoreError> {
+    sqlx::query("SELECT id FROM tenants ORDER BY id")
+        .fetch_all(tx.conn())
+        .await?
+        .iter()
+        .map(|r| r.try_get("id").map_err(StoreError::from))
+        .collect()
+}

@@ -10,6 +10,7 @@
 //! certificate from the deployment CA kept in the data folder.
 
 pub mod bootstrap;
+pub mod housekeeping;
 mod presence;
 pub use presence::Routed;
 pub mod secrets;
@@ -267,6 +268,7 @@ pub async fn start(opts: ServeOptions) -> Result<Running, ServeError> {
         tls: opts.tls.is_some() || !opts.listen.ip().is_loopback(),
     };
     tasks.push(tokio::spawn(presence::beat(state.clone())));
+    tasks.push(tokio::spawn(housekeeping::run(state.clone())));
     if let Some(listener) = fernhand_store::replicas::listen(&state.store).await? {
         tasks.push(tokio::spawn(presence::relay_notices(
             state.clone(),
