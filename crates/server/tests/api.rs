@@ -251,6 +251,17 @@ async fn api_tokens_are_scoped_revocable_and_unforgeable() {
             "outside the role"
         );
 
+        let change = script
+            .post(
+                "/api/v1/me/password",
+                json!({"current": PASSWORD, "new": "a token cannot do this"}),
+            )
+            .await;
+        assert_eq!(
+            change.status,
+            StatusCode::FORBIDDEN,
+            "a token never changes its owner's password"
+        );
         let secret = token.rsplit('_').next().unwrap();
         let moved = Client::with_token(&server, &format!("fh_{}_{secret}", other.id));
         assert_eq!(

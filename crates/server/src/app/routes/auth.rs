@@ -233,7 +233,7 @@ fn cookie_only(pending: &Pending) -> Result<(), Problem> {
     match pending.via {
         Via::Cookie { .. } => Ok(()),
         Via::Token { .. } => Err(Problem::forbidden(
-            "MFA is managed from a signed-in browser, not with an API token",
+            "passwords and MFA are managed from a signed-in browser, not with an API token",
         )),
     }
 }
@@ -440,6 +440,8 @@ pub async fn change_password(
     pending: Pending,
     ApiJson(body): ApiJson<PasswordChange>,
 ) -> Result<StatusCode, Problem> {
+    // A script's token never changes its owner's password.
+    cookie_only(&pending)?;
     if pending.mfa_outstanding() {
         return Err(Problem::mfa_required());
     }
