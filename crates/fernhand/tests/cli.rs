@@ -181,24 +181,26 @@ fn bench_rejects_a_nonsense_duration() {
     assert!(!out.status.success());
 }
 
-#[test]
-fn bench_e2e_json_has_every_scenario_and_a_summary() {
-    // A functional check of the report's shape with a tiny budget; the
-    // figures themselves are not judged here.
-    let out = fernhand()
-        .args(["bench", "e2e", "--json", "--seconds", "0.01"])
-        .output()
-        .unwrap();
+/// Run a `bench … --json` command; its lines, each one JSON object.
+fn bench_json(command: &mut Command) -> Vec<serde_json::Value> {
+    let out = command.output().unwrap();
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+    String::from_utf8(out.stdout)
         .unwrap()
         .lines()
         .map(|l| serde_json::from_str(l).expect("each line is one JSON object"))
-        .collect();
+        .collect()
+}
+
+#[test]
+fn bench_e2e_json_has_every_scenario_and_a_summary() {
+    // A functional check of the report's shape with a tiny budget; the
+    // figures themselves are not judged here.
+    let lines = bench_json(fernhand().args(["bench", "e2e", "--json", "--seconds", "0.01"]));
     let (summary, scenarios) = lines.split_last().unwrap();
     assert_eq!(summary["summary"], true);
     assert_eq!(summary["headline"], "seal 1 KiB");
@@ -385,21 +387,11 @@ fn a_relay_made_with_the_admin_ca_registers_over_mutual_tls() {
 fn bench_agents_json_reports_memory_and_notice_latency_for_a_few_agents() {
     // The report's shape with 20 agents; the figures are judged in
     // docs/benchmarks.md, not here.
-    let out = fernhand()
-        .args(["bench", "agents", "--json"])
-        .env("FERNHAND_BENCH_AGENTS", "20")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let lines = bench_json(
+        fernhand()
+            .args(["bench", "agents", "--json"])
+            .env("FERNHAND_BENCH_AGENTS", "20"),
     );
-    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
     assert_eq!(lines.len(), 4, "three scenarios and a summary");
     assert_eq!(lines[0]["held_ours"], 20);
     assert_eq!(lines[0]["held_baseline"], 20);

@@ -11,4 +11,5 @@
 pub mod admin;
 pub mod app;
 pub mod broker;
+pub mod problem;
 pub mod serve;

@@ -809,15 +809,7 @@ async fn devices_enrol_once_stay_online_and_hear_an_experts_connect_request() {
 
         // Offline devices cannot be asked; removed devices cannot come back.
         drop(agent);
-        let mut offline = false;
-        for _ in 0..50 {
-            if expert.get(&format!("/api/v1/devices/{device}")).await.body["online"] == false {
-                offline = true;
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        }
-        assert!(offline);
+        assert!(goes_offline(&expert, &device).await);
         assert_eq!(
             expert
                 .post(&format!("/api/v1/devices/{device}/connect"), json!({}))
@@ -1082,15 +1074,7 @@ async fn on_postgresql_a_replica_reaches_an_agent_held_by_another() {
 
     // Once the agent leaves replica A, replica B sees it offline.
     drop(agent);
-    let mut offline = false;
-    for _ in 0..100 {
-        if admin_b.get(&format!("/api/v1/devices/{device}")).await.body["online"] == false {
-            offline = true;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    assert!(offline);
+    assert!(goes_offline(&admin_b, &device).await);
     assert_eq!(
         admin_b
             .post(&format!("/api/v1/devices/{device}/connect"), json!({}))

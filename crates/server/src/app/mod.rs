@@ -13,7 +13,7 @@ pub mod limits;
 pub mod metrics;
 pub mod openapi;
 pub mod principal;
-pub mod problem;
+pub use crate::problem;
 mod routes;
 pub mod webhook;
 

@@ -6,8 +6,9 @@
 //! the session; errors as `application/problem+json`.
 
 use super::{Broker, BrokerError};
+use crate::problem::Problem;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
@@ -24,21 +25,6 @@ pub struct TicketRequest {
     pub failed_relay: Option<RelayId>,
 }
 
-fn problem(status: StatusCode, title: &str, detail: &str) -> Response {
-    let body = serde_json::json!({
-        "type": "about:blank",
-        "title": title,
-        "status": status.as_u16(),
-        "detail": detail,
-    });
-    let mut response = (status, body.to_string()).into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/problem+json"),
-    );
-    response
-}
-
 fn bearer(headers: &HeaderMap) -> Option<&str> {
     headers
         .get(header::AUTHORIZATION)?
@@ -53,33 +39,32 @@ async fn tickets(
     body: Option<Json<TicketRequest>>,
 ) -> Response {
     let Some(token) = bearer(&headers) else {
-        return problem(
+        return Problem::new(
             StatusCode::UNAUTHORIZED,
-            "Grant required",
+            "grant_required",
             "send Authorization: Bearer <grant>",
-        );
+        )
+        .into_response();
     };
     let request = body.map(|Json(b)| b).unwrap_or_default();
     match broker.ticket(token, request.failed_relay) {
         Ok(grant) => Json(grant).into_response(),
         Err(BrokerError::BadGrant) => {
             tracing::warn!(target: "fernhand::security", "ticket request with an unknown or expired grant");
-            problem(
+            Problem::new(
                 StatusCode::UNAUTHORIZED,
-                "Bad grant",
+                "bad_grant",
                 "unknown or expired grant",
             )
+            .into_response()
         }
-        Err(BrokerError::NoRelay) => problem(
+        Err(BrokerError::NoRelay) => Problem::new(
             StatusCode::SERVICE_UNAVAILABLE,
-            "No relay available",
+            "no_relay",
             "no healthy relay can take this session; retry shortly",
-        ),
-        Err(BrokerError::Entropy) => problem(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "Internal error",
-            "try again",
-        ),
+        )
+        .into_response(),
+        Err(BrokerError::Entropy) => Problem::internal().into_response(),
     }
 }
 

@@ -291,3 +291,14 @@ impl Client {
         }
     }
 }
+
+/// Whether `device` shows offline to `c` within five seconds.
+pub async fn goes_offline(c: &Client, device: &str) -> bool {
+    for _ in 0..100 {
+        if c.get(&format!("/api/v1/devices/{device}")).await.body["online"] == false {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    false
+}
