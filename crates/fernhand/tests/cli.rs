@@ -294,10 +294,21 @@ fn a_relay_made_with_the_admin_ca_registers_over_mutual_tls() {
 
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let read = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap();
+    let store = runtime.block_on(fernhand_store::Store::embedded(&dir.join("broker.db")));
+    let store = store.unwrap();
+    let security = fernhand_server::security_log::SecurityLog::new(
+        store.clone(),
+        None,
+        std::sync::Arc::new(fernhand_server::app::metrics::ServerMetrics::new(false)),
+    );
     let broker = fernhand_server::broker::Broker::new(
         ed25519_dalek::SigningKey::from_bytes(&[9u8; 32]),
         fernhand_server::broker::BrokerConfig::default(),
-    );
+        store,
+        security,
+    )
+    .unwrap();
+    let relays = || runtime.block_on(broker.relays()).unwrap();
     let mtls = fernhand_pki::server_config(
         &read("control.pem"),
         &read("control.key"),
@@ -353,13 +364,10 @@ fn a_relay_made_with_the_admin_ca_registers_over_mutual_tls() {
     let mut child = fernhand().args(relay_args(&id)).spawn().unwrap();
     let registered = (0..100).any(|_| {
         std::thread::sleep(std::time::Duration::from_millis(100));
-        broker
-            .relays()
-            .iter()
-            .any(|r| r.id.to_string() == id && r.healthy)
+        relays().iter().any(|r| r.id.to_string() == id && r.healthy)
     });
     assert!(registered, "the relay registered");
-    assert_eq!(broker.relays().len(), 1, "the impostor never registered");
+    assert_eq!(relays().len(), 1, "the impostor never registered");
     let text = runtime.block_on(async {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         let mut tcp = tokio::net::TcpStream::connect(("127.0.0.1", metrics))
@@ -377,7 +385,7 @@ fn a_relay_made_with_the_admin_ca_registers_over_mutual_tls() {
     child.wait().unwrap();
     let gone = (0..50).any(|_| {
         std::thread::sleep(std::time::Duration::from_millis(100));
-        broker.relays().iter().all(|r| !r.healthy)
+        relays().iter().all(|r| !r.healthy)
     });
     assert!(gone, "a dead relay leaves placement");
     std::fs::remove_dir_all(&dir).unwrap();

@@ -5,6 +5,7 @@
 //! relay  → broker  {"type":"register","relay":"<id>","region":"eu-west","url":"wss://…","capacity":10000}
 //! broker → relay   {"type":"registered","ticket_key":"<hex Ed25519 public key>","heartbeat_ms":1000}
 //! relay  → broker  {"type":"heartbeat","sessions":3,"members":9}
+//! relay  → broker  {"type":"security","reason":"bad_ticket","peer":"192.0.2.7","detail":"…"}
 //! broker → relay   {"type":"refused","reason":"…"}
 //! ```
 //!
@@ -36,6 +37,17 @@ pub enum RelayToBroker {
         sessions: u32,
         /// Connected members.
         members: u32,
+    },
+    /// A refusal the relay logged (already rate-limited there), for the
+    /// control plane's security log and webhook. No secrets: tickets are
+    /// never included.
+    Security {
+        /// Stable reason name (e.g. `bad_ticket`).
+        reason: String,
+        /// The refused peer's address, when known.
+        peer: Option<String>,
+        /// What happened.
+        detail: String,
     },
 }
 

@@ -40,7 +40,8 @@ pub enum Role {
 }
 
 impl Role {
-    const fn byte(self) -> u8 {
+    /// The role's code in a ticket.
+    pub const fn byte(self) -> u8 {
         match self {
             Role::Leader => 1,
             Role::Expert => 2,
@@ -50,7 +51,8 @@ impl Role {
         }
     }
 
-    fn from_byte(b: u8) -> Option<Role> {
+    /// The role with ticket code `b`.
+    pub fn from_byte(b: u8) -> Option<Role> {
         Some(match b {
             1 => Role::Leader,
             2 => Role::Expert,

@@ -1,7 +1,8 @@
 //! A relay's link to the broker: register over mutual TLS, learn the ticket
-//! key, report load on every heartbeat, and re-register with backoff if the
-//! link drops. [`RegisteredRelay`] runs a relay together with its link.
+//! key, report load on every heartbeat (with the security events logged
+//! since the last one), and re-register with backoff if the link drops. [`RegisteredRelay`] runs a relay together with its link.
 
+use crate::security::SecurityLog;
 use crate::server::{self, RelayConfig, RelayError, RelayHandle};
 use ed25519_dalek::VerifyingKey;
 use fernhand_protocol::RelayId;
@@ -98,21 +99,31 @@ async fn register(
     }
 }
 
-/// Send heartbeats until the link fails.
+/// Send heartbeats, and forward security events, until the link fails.
 async fn heartbeats(
     mut link: Link,
     every: Duration,
     stats: &(dyn Fn() -> (u32, u32) + Send + Sync),
+    security: &SecurityLog,
 ) {
     let mut ticker = tokio::time::interval(every);
     loop {
         tokio::select! {
             _ = ticker.tick() => {
                 let (sessions, members) = stats();
-                let beat = RelayToBroker::Heartbeat { sessions, members };
-                let Ok(text) = serde_json::to_string(&beat) else { return };
-                if link.send(Message::Text(text.into())).await.is_err() {
-                    return;
+                let mut messages = vec![RelayToBroker::Heartbeat { sessions, members }];
+                messages.extend(security.take_unforwarded().into_iter().map(|e| {
+                    RelayToBroker::Security {
+                        reason: e.reason.to_owned(),
+                        peer: e.peer.map(|p| p.to_string()),
+                        detail: e.detail,
+                    }
+                }));
+                for message in messages {
+                    let Ok(text) = serde_json::to_string(&message) else { return };
+                    if link.send(Message::Text(text.into())).await.is_err() {
+                        return;
+                    }
                 }
             }
             message = link.next() => match message {
@@ -153,15 +164,16 @@ impl RegisteredRelay {
                 u32::try_from(members).unwrap_or(u32::MAX),
             )
         };
+        let security = relay.security.clone();
         let link = tokio::spawn(async move {
-            heartbeats(link, every, &stats).await;
+            heartbeats(link, every, &stats, &security).await;
             let mut backoff = Duration::from_millis(250);
             loop {
                 tracing::warn!("broker link lost; re-registering");
                 match register(&broker_url, tls.clone(), &reg).await {
                     Ok((link, _, every)) => {
                         backoff = Duration::from_millis(250);
-                        heartbeats(link, every, &stats).await;
+                        heartbeats(link, every, &stats, &security).await;
                     }
                     Err(e) => {
                         tracing::warn!("re-registration failed: {e}");

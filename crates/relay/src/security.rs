@@ -4,7 +4,9 @@
 //!
 //! Rate-limited per reason with a token bucket, so a flood cannot fill the
 //! disk: past the limit, events are counted and the count is reported with
-//! the next event that gets through.
+//! the next event that gets through. Events written also wait in a bounded
+//! outbox until the broker link forwards them to the control plane's
+//! security log.
 
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
@@ -31,6 +33,7 @@ struct Bucket {
 struct Inner {
     buckets: HashMap<&'static str, Bucket>,
     recent: VecDeque<SecurityEvent>,
+    outbox: VecDeque<SecurityEvent>,
 }
 
 /// Rate-limited security log.
@@ -58,6 +61,7 @@ impl SecurityLog {
             inner: Mutex::new(Inner {
                 buckets: HashMap::new(),
                 recent: VecDeque::new(),
+                outbox: VecDeque::new(),
             }),
         }
     }
@@ -88,11 +92,22 @@ impl SecurityLog {
             "{}",
             event.detail
         );
-        inner.recent.push_back(event);
+        inner.recent.push_back(event.clone());
         while inner.recent.len() > self.keep {
             inner.recent.pop_front();
         }
+        inner.outbox.push_back(event);
+        while inner.outbox.len() > self.keep {
+            inner.outbox.pop_front();
+        }
         true
+    }
+
+    /// Events written since the last call, oldest first, for forwarding
+    /// (at most `keep` wait; older ones are dropped from the outbox only).
+    pub fn take_unforwarded(&self) -> Vec<SecurityEvent> {
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        inner.outbox.drain(..).collect()
     }
 
     /// The most recent events written, oldest first.
@@ -105,6 +120,17 @@ impl SecurityLog {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn written_events_wait_for_forwarding_once() {
+        let log = SecurityLog::new(1000.0, 1000.0, 2);
+        for reason in ["a", "b", "c"] {
+            assert!(log.record(event(reason)));
+        }
+        let reasons: Vec<_> = log.take_unforwarded().iter().map(|e| e.reason).collect();
+        assert_eq!(reasons, ["b", "c"]);
+        assert!(log.take_unforwarded().is_empty());
+    }
 
     fn event(reason: &'static str) -> SecurityEvent {
         SecurityEvent {

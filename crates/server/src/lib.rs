@@ -6,10 +6,12 @@
 //! - `app`: the HTTP API — accounts, sign-in with MFA, API tokens, attended
 //!   sessions and joining, audit and security logs;
 //! - `serve`: all of it started together, the embedded default included;
-//! - `admin`: operator tasks run from the command line.
+//! - `admin`: operator tasks run from the command line;
+//! - `security_log`: anomalous traffic, stored and forwarded, for all of it.
 
 pub mod admin;
 pub mod app;
 pub mod broker;
 pub mod problem;
+pub mod security_log;
 pub mod serve;

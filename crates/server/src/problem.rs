@@ -87,6 +87,13 @@ impl From<StoreError> for Problem {
     }
 }
 
+impl From<crate::broker::BrokerError> for Problem {
+    fn from(e: crate::broker::BrokerError) -> Problem {
+        tracing::error!("broker: {e}");
+        Problem::internal()
+    }
+}
+
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
         let body = serde_json::json!({

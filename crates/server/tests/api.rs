@@ -854,10 +854,16 @@ async fn metrics_count_requests_and_security_events_for_loopback_callers() {
             m.text
                 .contains(r#"fernhand_server_security_events_total{kind="login_failed"} 1"#)
         );
-        assert!(
-            m.text.contains("fernhand_server_relays_healthy 1"),
-            "the in-process relay is placed on"
-        );
+        // At least the in-process relay (on a shared PostgreSQL, other
+        // tests' relays count too: the registry is deployment-wide).
+        let healthy: u64 = m
+            .text
+            .lines()
+            .find_map(|l| l.strip_prefix("fernhand_server_relays_healthy "))
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(healthy >= 1, "the in-process relay is placed on");
         assert!(
             !m.text.contains(&t.id) && !m.text.contains(&t.expert.email),
             "no tenant or user in metrics"
@@ -1085,6 +1091,157 @@ async fn on_postgresql_a_replica_reaches_an_agent_held_by_another() {
     for r in replicas {
         r.shutdown().await;
     }
+}
+
+#[tokio::test]
+async fn refused_grants_and_relay_tickets_are_security_events() {
+    use futures_util::SinkExt;
+    for server in servers().await {
+        let since = fernhand_store::now();
+        let count = |kind: &'static str| {
+            let store = server.state.store.clone();
+            async move {
+                let mut p = store.platform().await.unwrap();
+                fernhand_store::security::count(&mut p, kind, since)
+                    .await
+                    .unwrap()
+            }
+        };
+        let stranger = Client::with_token(&server, "not-a-grant");
+        // A malformed body is a clear problem, before the grant is looked at.
+        let malformed = stranger
+            .post_raw("/broker/v1/tickets", "application/json", b"{nope".to_vec())
+            .await;
+        assert_eq!(
+            malformed.status,
+            StatusCode::BAD_REQUEST,
+            "{}",
+            malformed.text
+        );
+        assert_eq!(malformed.content_type, "application/problem+json");
+        let before = count("bad_grant").await;
+        let refused = stranger.post("/broker/v1/tickets", json!({})).await;
+        assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(refused.content_type, "application/problem+json");
+        assert!(count("bad_grant").await > before);
+
+        // A forged admission at the relay reaches the control plane's
+        // security log over the relay's link.
+        let relay = server.relay_url.clone().unwrap();
+        let (mut ws, _) = tokio_tungstenite::connect_async(relay.as_str())
+            .await
+            .unwrap();
+        ws.send(tokio_tungstenite::tungstenite::Message::Binary(
+            b"forged admission".to_vec().into(),
+        ))
+        .await
+        .unwrap();
+        let mut forwarded = false;
+        for _ in 0..100 {
+            if count("relay_refused").await > 0 {
+                forwarded = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert!(forwarded, "the relay's refusal was not forwarded");
+        server.shutdown().await;
+    }
+}
+
+#[tokio::test]
+async fn on_postgresql_any_replica_answers_any_member() {
+    let Some((app, owner)) = test_pg() else {
+        return;
+    };
+    // Two replicas of one deployment: one database, the same keys and
+    // region, each with its own in-process relay.
+    let base = std::env::temp_dir().join(format!(
+        "fernhand-replicas-{}",
+        fernhand_store::new_id().unwrap()
+    ));
+    let (dir_a, dir_b) = (base.join("a"), base.join("b"));
+    let region = format!("test-{}", fernhand_store::new_id().unwrap());
+    let replica = |data: std::path::PathBuf| {
+        let (app, owner, region) = (app.clone(), owner.clone(), region.clone());
+        start_with(move |o| {
+            o.data = data;
+            o.database = Some(app);
+            o.database_owner = Some(owner);
+            o.region = region;
+        })
+    };
+    let a = replica(dir_a.clone()).await;
+    std::fs::create_dir_all(dir_b.join("keys")).unwrap();
+    for key in ["seal.key", "tickets.key"] {
+        std::fs::copy(dir_a.join("keys").join(key), dir_b.join("keys").join(key)).unwrap();
+    }
+    let b = replica(dir_b).await;
+    let t = tenant(&a.state.store).await;
+
+    // The expert starts a session on A; the customer joins through B.
+    let expert = signed_in(&a, &t, &t.expert).await;
+    let made = expert.post("/api/v1/sessions", json!({})).await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text);
+    let code = made.body["session"]["code_locator"].as_str().unwrap();
+    let joined = Client::new(&b)
+        .post("/api/v1/join", json!({"locator": code}))
+        .await;
+    assert_eq!(joined.status, StatusCode::OK, "{}", joined.text);
+
+    // Each grant buys tickets from either replica, for the same relay.
+    let leader = made.body["grant"].as_str().unwrap();
+    let customer = joined.body["grant"].as_str().unwrap();
+    let mut relays = Vec::new();
+    for (grant, from) in [(leader, &b), (customer, &a), (customer, &b)] {
+        let got = Client::with_token(from, grant)
+            .post("/broker/v1/tickets", json!({}))
+            .await;
+        assert_eq!(got.status, StatusCode::OK, "{}", got.text);
+        let relay: fernhand_protocol::RelayId =
+            got.body["relay"].as_str().unwrap().parse().unwrap();
+        let bytes = base64::Engine::decode(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+            got.body["ticket"].as_str().unwrap(),
+        )
+        .unwrap();
+        // Signed with the deployment's key, so whichever relay it names
+        // admits it.
+        let now = fernhand_store::now().unsigned_abs();
+        for key in [a.state.broker.ticket_key(), b.state.broker.ticket_key()] {
+            fernhand_protocol::ticket::Ticket::verify(&bytes, &key, relay, now).unwrap();
+        }
+        relays.push(relay);
+    }
+    assert!(relays.windows(2).all(|w| w[0] == w[1]), "{relays:?}");
+    assert_eq!(
+        a.state
+            .broker
+            .relays()
+            .await
+            .unwrap()
+            .iter()
+            .filter(|r| r.healthy && r.region == region)
+            .count(),
+        2
+    );
+
+    // Ending the session on B revokes A's grants.
+    let session = made.body["session"]["id"].as_str().unwrap();
+    let expert_b = signed_in(&b, &t, &t.expert).await;
+    let ended = expert_b
+        .post(
+            &format!("/api/v1/sessions/{session}/end"),
+            json!({"outcome": "solved"}),
+        )
+        .await;
+    assert_eq!(ended.status, StatusCode::NO_CONTENT, "{}", ended.text);
+    let refused = Client::with_token(&a, leader)
+        .post("/broker/v1/tickets", json!({}))
+        .await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+    a.shutdown().await;
+    b.shutdown().await;
 }
 
 #[tokio::test]

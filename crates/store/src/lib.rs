@@ -8,9 +8,11 @@
 //! and repositories filter by it; on PostgreSQL, row-level security (ENABLE +
 //! FORCE, the application role owns nothing, the tenant set per transaction)
 //! holds even if a query forgets to. Platform tables (tenants, join
-//! locators, the security log) are reached through [`PlatformTx`].
+//! locators, the security log, the broker's state) are reached through
+//! [`PlatformTx`].
 
 pub mod audit;
+pub mod broker;
 pub mod devices;
 mod error;
 mod ids;

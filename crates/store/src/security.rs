@@ -51,6 +51,17 @@ pub async fn record(
     Ok(entry)
 }
 
+/// How many events of `kind` were stored at or after `since`.
+pub async fn count(tx: &mut PlatformTx, kind: &str, since: i64) -> Result<i64, StoreError> {
+    Ok(
+        sqlx::query_scalar("SELECT COUNT(*) FROM security_log WHERE kind = $1 AND at >= $2")
+            .bind(kind)
+            .bind(since)
+            .fetch_one(tx.conn())
+            .await?,
+    )
+}
+
 /// A tenant's events at or after `since`.
 pub async fn for_tenant(
     tx: &mut PlatformTx,

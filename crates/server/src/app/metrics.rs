@@ -149,7 +149,13 @@ pub async fn serve(State(state): State<AppState>, Peer(peer): Peer) -> Response 
     let m = &state.metrics;
     m.agents_online
         .set(i64::try_from(state.agents.count()).unwrap_or(i64::MAX));
-    let healthy = state.broker.relays().iter().filter(|r| r.healthy).count();
+    let healthy = match state.broker.relays().await {
+        Ok(relays) => relays.iter().filter(|r| r.healthy).count(),
+        Err(e) => {
+            tracing::error!("relay registry unreadable: {e}");
+            0
+        }
+    };
     m.relays_healthy
         .set(i64::try_from(healthy).unwrap_or(i64::MAX));
     let mut text = String::new();

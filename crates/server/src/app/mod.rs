@@ -15,9 +15,11 @@ pub mod openapi;
 pub mod principal;
 pub use crate::problem;
 mod routes;
+pub use routes::Peer;
 pub mod webhook;
 
 use crate::broker::Broker;
+use crate::security_log::SecurityLog;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, Method, header};
@@ -48,8 +50,8 @@ pub struct AppState {
     pub agents: Arc<agents::AgentHub>,
     /// Prometheus metrics.
     pub metrics: Arc<metrics::ServerMetrics>,
-    /// Where security events are forwarded, if anywhere.
-    pub webhook: Option<Arc<webhook::Webhook>>,
+    /// Where security events go.
+    pub security: Arc<SecurityLog>,
     /// This replica's id (random per start).
     pub replica: Arc<str>,
     /// Whether cookies get `Secure` and responses HSTS (served over TLS).
@@ -57,7 +59,7 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Record a security event: stored, and written to the security log target.
+    /// Record a security event (see [`SecurityLog`]).
     pub async fn security_event(
         &self,
         tenant: Option<&str>,
@@ -65,28 +67,7 @@ impl AppState {
         peer: Option<IpAddr>,
         detail: serde_json::Value,
     ) {
-        tracing::warn!(target: "fernhand::security", kind, tenant, peer = ?peer, "{detail}");
-        self.metrics.security_event(kind);
-        if let Some(hook) = &self.webhook {
-            let event = serde_json::json!({
-                "kind": kind,
-                "tenant": tenant,
-                "peer": peer.map(|p| p.to_string()),
-                "detail": &detail,
-                "at": fernhand_store::now(),
-            });
-            hook.send(event.to_string());
-        }
-        let peer = peer.map(|p| p.to_string());
-        let stored = async {
-            let mut p = self.store.platform().await?;
-            fernhand_store::security::record(&mut p, tenant, kind, peer.as_deref(), &detail)
-                .await?;
-            p.commit().await
-        };
-        if let Err(e) = stored.await {
-            tracing::error!("security event not stored: {e}");
-        }
+        self.security.record(tenant, kind, peer, detail).await;
     }
 }
 
@@ -101,6 +82,8 @@ pub enum Access {
     Needs(Permission),
     /// An enrolled device, by its credential.
     Device,
+    /// A session member, by the grant the control plane gave it.
+    Grant,
 }
 
 /// One route: method, path (axum syntax; `{id}` names a tenant-owned
@@ -141,8 +124,6 @@ pub fn router(state: AppState) -> Router {
     }
     let tls = state.tls;
     router
-        .route("/metrics", axum::routing::get(metrics::serve))
-        .merge(crate::broker::http::router(state.broker.clone()).with_state(()))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::track,

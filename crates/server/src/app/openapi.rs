@@ -62,6 +62,7 @@ fn build() -> Value {
             Access::Device => {
                 "an enrolled device (Bearer device credential); a WebSocket".to_owned()
             }
+            Access::Grant => "a session member (Bearer grant from the control plane)".to_owned(),
         };
         op.insert(
             "description".into(),
@@ -72,6 +73,7 @@ fn build() -> Value {
             match spec.access {
                 Access::Public => json!([]),
                 Access::Device => json!([{"device": []}]),
+                Access::Grant => json!([{"grant": []}]),
                 _ => json!([{"session": []}, {"token": []}]),
             },
         );
@@ -115,7 +117,8 @@ fn build() -> Value {
             "securitySchemes": {
                 "session": {"type": "apiKey", "in": "cookie", "name": "fh_session", "description": "Browser session; writes also need the X-CSRF-Token header."},
                 "token": {"type": "http", "scheme": "bearer", "description": "API token fh_<tenant>_<secret>."},
-                "device": {"type": "http", "scheme": "bearer", "description": "Device credential fhd_<tenant>_<secret>."}
+                "device": {"type": "http", "scheme": "bearer", "description": "Device credential fhd_<tenant>_<secret>."},
+                "grant": {"type": "http", "scheme": "bearer", "description": "A member's grant for one session (from session creation, join or connect)."}
             }
         }
     })

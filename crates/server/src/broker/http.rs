@@ -2,11 +2,14 @@
 //!
 //! `POST /broker/v1/tickets` with `Authorization: Bearer <grant>` and body
 //! `{"failed_relay": "<relay id>"}` (optional) → `200` with a
-//! [`super::TicketGrant`]; `401` for a bad grant, `503` when no relay can take
-//! the session; errors as `application/problem+json`.
+//! [`super::TicketGrant`]; `400` for a body that is not that, `401` for a
+//! bad grant (also a security event), `503` when no relay can take the
+//! session; errors as `application/problem+json`.
 
 use super::{Broker, BrokerError};
+use crate::app::Peer;
 use crate::problem::Problem;
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -14,14 +17,16 @@ use axum::routing::post;
 use axum::{Json, Router};
 use fernhand_protocol::RelayId;
 use serde::Deserialize;
+use std::net::IpAddr;
 use std::sync::Arc;
 
 /// Body of a ticket request.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TicketRequest {
     /// The relay the member could not reach, if any.
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     pub failed_relay: Option<RelayId>,
 }
 
@@ -35,10 +40,22 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 
 async fn tickets(
     State(broker): State<Arc<Broker>>,
+    Peer(peer): Peer,
     headers: HeaderMap,
-    body: Option<Json<TicketRequest>>,
+    body: Bytes,
 ) -> Response {
-    let Some(token) = bearer(&headers) else {
+    request_ticket(&broker, peer, &headers, &body).await
+}
+
+/// Answer one ticket request (also mounted by the control plane's route
+/// table, which documents it).
+pub async fn request_ticket(
+    broker: &Broker,
+    peer: Option<IpAddr>,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Response {
+    let Some(token) = bearer(headers) else {
         return Problem::new(
             StatusCode::UNAUTHORIZED,
             "grant_required",
@@ -46,11 +63,30 @@ async fn tickets(
         )
         .into_response();
     };
-    let request = body.map(|Json(b)| b).unwrap_or_default();
-    match broker.ticket(token, request.failed_relay) {
+    // The body is optional: empty means "no failed relay".
+    let request = if body.iter().all(u8::is_ascii_whitespace) {
+        TicketRequest::default()
+    } else {
+        match serde_json::from_slice::<TicketRequest>(body) {
+            Ok(r) => r,
+            Err(e) => {
+                return Problem::bad_request(format!("malformed ticket request: {e}"))
+                    .into_response();
+            }
+        }
+    };
+    match broker.ticket(token, request.failed_relay).await {
         Ok(grant) => Json(grant).into_response(),
         Err(BrokerError::BadGrant) => {
-            tracing::warn!(target: "fernhand::security", "ticket request with an unknown or expired grant");
+            broker
+                .security()
+                .record(
+                    None,
+                    "bad_grant",
+                    peer,
+                    serde_json::json!({"what": "ticket request with an unknown or expired grant"}),
+                )
+                .await;
             Problem::new(
                 StatusCode::UNAUTHORIZED,
                 "bad_grant",
@@ -64,7 +100,10 @@ async fn tickets(
             "no healthy relay can take this session; retry shortly",
         )
         .into_response(),
-        Err(BrokerError::Entropy) => Problem::internal().into_response(),
+        Err(e @ (BrokerError::Entropy | BrokerError::State(_))) => {
+            tracing::error!("ticket request failed: {e}");
+            Problem::internal().into_response()
+        }
     }
 }
 

@@ -1,11 +1,12 @@
 //! The relays the broker knows, their health and load, and how a session's
 //! relay is chosen: the least-loaded healthy relay in the region nearest the
-//! leader, falling back to farther regions.
+//! leader, falling back to farther regions. A [`Registry`] is a snapshot of
+//! the shared table, taken per decision; choosing is pure.
 
 use fernhand_protocol::RelayId;
+use fernhand_store::broker::RelayRow;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
-use std::time::{Duration, Instant};
 
 /// One relay as the broker sees it.
 #[derive(Clone, Debug)]
@@ -16,9 +17,6 @@ pub(crate) struct RelayRecord {
     pub(crate) sessions: u32,
     pub(crate) members: u32,
     pub(crate) healthy: bool,
-    pub(crate) last_seen: Instant,
-    /// Which registration link is current (a newer one supersedes).
-    pub(crate) link: u64,
 }
 
 impl RelayRecord {
@@ -110,13 +108,30 @@ pub(crate) struct Registry {
 }
 
 impl Registry {
-    /// Mark relays silent for longer than `grace` unhealthy.
-    pub(crate) fn check(&mut self, now: Instant, grace: Duration) {
-        for r in self.relays.values_mut() {
-            if now.saturating_duration_since(r.last_seen) > grace {
-                r.healthy = false;
-            }
-        }
+    /// The registry as stored at `now_ms`: a relay is healthy while its link
+    /// is open and it was heard from within `grace_ms` (so a relay whose
+    /// link was held by a replica that died drops out too). Rows whose id
+    /// does not parse are skipped.
+    pub(crate) fn from_rows(rows: Vec<RelayRow>, now_ms: i64, grace_ms: i64) -> Registry {
+        let relays = rows
+            .into_iter()
+            .filter_map(|row| {
+                let id = row.id.parse::<RelayId>().ok()?;
+                let healthy = row.linked && now_ms.saturating_sub(row.seen_ms) <= grace_ms;
+                Some((
+                    id,
+                    RelayRecord {
+                        region: row.region,
+                        url: row.url,
+                        capacity: row.capacity,
+                        sessions: row.sessions,
+                        members: row.members,
+                        healthy,
+                    },
+                ))
+            })
+            .collect();
+        Registry { relays }
     }
 
     pub(crate) fn is_healthy(&self, id: RelayId) -> bool {
@@ -174,8 +189,6 @@ mod tests {
             sessions: 0,
             members,
             healthy: true,
-            last_seen: Instant::now(),
-            link: 0,
         }
     }
 
@@ -218,18 +231,32 @@ mod tests {
         );
     }
 
+    fn row(id: u8, linked: bool, seen_ms: i64) -> RelayRow {
+        RelayRow {
+            id: RelayId([id; 16]).to_string(),
+            region: "eu-west".into(),
+            url: "wss://x".into(),
+            capacity: 10,
+            sessions: 0,
+            members: 0,
+            linked,
+            link: "l".into(),
+            seen_ms,
+        }
+    }
+
     #[test]
-    fn silent_relays_become_unhealthy() {
-        let mut reg = Registry::default();
-        let mut r = record("eu-west", 0, 10);
-        let start = Instant::now();
-        r.last_seen = start;
-        reg.relays.insert(RelayId([1; 16]), r);
-        reg.check(start + Duration::from_secs(1), Duration::from_secs(3));
+    fn silent_or_unlinked_relays_are_unhealthy() {
+        let rows = vec![row(1, true, 10_000), row(2, false, 10_000)];
+        let reg = Registry::from_rows(rows.clone(), 11_000, 3_000);
         assert!(reg.is_healthy(RelayId([1; 16])));
-        reg.check(start + Duration::from_secs(4), Duration::from_secs(3));
-        assert!(!reg.is_healthy(RelayId([1; 16])));
-        assert_eq!(reg.choose(&Regions::standard(), "eu-west", None), None);
+        assert!(!reg.is_healthy(RelayId([2; 16])));
+        let later = Registry::from_rows(rows, 14_001, 3_000);
+        assert!(!later.is_healthy(RelayId([1; 16])));
+        assert_eq!(later.choose(&Regions::standard(), "eu-west", None), None);
+        let mut bad = row(3, true, 10_000);
+        bad.id = "not a relay id".into();
+        assert!(Registry::from_rows(vec![bad], 10_000, 1).relays.is_empty());
     }
 
     #[test]

@@ -7,6 +7,7 @@ use super::Broker;
 use fernhand_protocol::broker_link::{BrokerToRelay, RelayToBroker, relay_identity_name};
 use futures_util::{SinkExt, StreamExt};
 use rustls_pki_types::{CertificateDer, ServerName};
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
@@ -32,6 +33,12 @@ pub async fn serve_relay_links(
             }
         });
     }
+}
+
+/// At most `max` characters of `text` (a relay is trusted, but what it
+/// forwards came from strangers).
+fn bounded(text: &str, max: usize) -> String {
+    text.chars().take(max).collect()
 }
 
 /// Whether the certificate is valid for the relay's identity name.
@@ -100,21 +107,46 @@ async fn link(
     ))
     .await
     .map_err(|e| format!("send failed: {e}"))?;
-    let link = broker.relay_registered(relay, region, url, capacity);
+    let link = broker
+        .relay_registered(relay, region, url, capacity)
+        .await
+        .map_err(|e| format!("registration not stored: {e}"))?;
     let silence = heartbeat * broker.config().missed_heartbeats.max(1);
     loop {
         match tokio::time::timeout(silence, ws.next()).await {
-            Ok(Some(Ok(Message::Text(text)))) => {
-                if let Ok(RelayToBroker::Heartbeat { sessions, members }) =
-                    serde_json::from_str(&text)
-                {
-                    broker.relay_heartbeat(relay, link, sessions, members);
+            Ok(Some(Ok(Message::Text(text)))) => match serde_json::from_str(&text) {
+                Ok(RelayToBroker::Heartbeat { sessions, members }) => {
+                    if let Err(e) = broker
+                        .relay_heartbeat(relay, &link, sessions, members)
+                        .await
+                    {
+                        tracing::error!(relay = %relay, "heartbeat not stored: {e}");
+                    }
                 }
-            }
+                Ok(RelayToBroker::Security {
+                    reason,
+                    peer,
+                    detail,
+                }) => {
+                    let peer = peer.and_then(|p| p.parse::<IpAddr>().ok());
+                    let detail = serde_json::json!({
+                        "relay": relay.to_string(),
+                        "reason": bounded(&reason, 64),
+                        "detail": bounded(&detail, 512),
+                    });
+                    broker
+                        .security()
+                        .record(None, "relay_refused", peer, detail)
+                        .await;
+                }
+                _ => {}
+            },
             Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => {}
             _ => break,
         }
     }
-    broker.relay_gone(relay, link);
+    if let Err(e) = broker.relay_gone(relay, &link).await {
+        tracing::error!(relay = %relay, "relay loss not stored (it drops out when its heartbeats stop): {e}");
+    }
     Ok(())
 }

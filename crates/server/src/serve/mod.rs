@@ -22,7 +22,8 @@ use crate::app::limits::{LimitConfig, Limiters};
 use crate::app::metrics::ServerMetrics;
 use crate::app::webhook::{Webhook, WebhookError};
 use crate::app::{AppState, router};
-use crate::broker::{Broker, BrokerConfig};
+use crate::broker::{Broker, BrokerConfig, BrokerError};
+use crate::security_log::SecurityLog;
 use bootstrap::FirstLogin;
 use ed25519_dalek::SigningKey;
 use fernhand_pki::{Ca, Usage};
@@ -54,7 +55,8 @@ pub struct ServeOptions {
     pub relay_listen: Option<SocketAddr>,
     /// Where relays register (mutual TLS).
     pub relay_link_listen: SocketAddr,
-    /// Region of the in-process relay.
+    /// Region of this replica and its in-process relay; members who name
+    /// none are placed near it.
     pub region: String,
     /// Per-address rate limits.
     pub limits: LimitConfig,
@@ -125,6 +127,9 @@ pub enum ServeError {
     /// The security webhook.
     #[error(transparent)]
     Webhook(#[from] WebhookError),
+    /// The broker.
+    #[error(transparent)]
+    Broker(#[from] BrokerError),
 }
 
 /// A running server.
@@ -215,7 +220,22 @@ pub async fn start(opts: ServeOptions) -> Result<Running, ServeError> {
 
     let store = open_store(&opts).await?;
     let first_login = bootstrap::first_start(&store).await?;
-    let broker = Broker::new(SigningKey::from_bytes(&ticket_key), BrokerConfig::default());
+    let metrics = Arc::new(ServerMetrics::new(opts.metrics_public));
+    let webhook = match opts.webhook.clone() {
+        Some((url, secret)) => Some(Arc::new(Webhook::start(url, secret)?)),
+        None => None,
+    };
+    let security = SecurityLog::new(store.clone(), webhook, metrics.clone());
+    let broker = Broker::new(
+        SigningKey::from_bytes(&ticket_key),
+        BrokerConfig {
+            // Members who name no region are placed near this replica.
+            default_region: opts.region.clone(),
+            ..BrokerConfig::default()
+        },
+        store.clone(),
+        security.clone(),
+    )?;
     let mut tasks = Vec::new();
 
     // Relay links: mutual TLS with the deployment CA.
@@ -236,10 +256,12 @@ pub async fn start(opts: ServeOptions) -> Result<Running, ServeError> {
     )));
     let ticking = broker.clone();
     tasks.push(tokio::spawn(async move {
-        let mut every = tokio::time::interval(Duration::from_millis(250));
+        let mut every = tokio::time::interval(Duration::from_secs(30));
         loop {
             every.tick().await;
-            ticking.tick();
+            if let Err(e) = ticking.tick().await {
+                tracing::error!("broker upkeep failed: {e}");
+            }
         }
     }));
 
@@ -259,12 +281,9 @@ pub async fn start(opts: ServeOptions) -> Result<Running, ServeError> {
         sealer: Arc::new(Sealer::new(*seal_key)),
         limits: Arc::new(Limiters::new(opts.limits)),
         agents: Arc::new(AgentHub::default()),
-        metrics: Arc::new(ServerMetrics::new(opts.metrics_public)),
+        metrics,
         replica: replica.clone(),
-        webhook: match opts.webhook.clone() {
-            Some((url, secret)) => Some(Arc::new(Webhook::start(url, secret)?)),
-            None => None,
-        },
+        security,
         tls: opts.tls.is_some() || !opts.listen.ip().is_loopback(),
     };
     tasks.push(tokio::spawn(presence::beat(state.clone())));

@@ -27,6 +27,10 @@ pub async fn start_with(configure: impl FnOnce(&mut ServeOptions)) -> Running {
     let data = std::env::temp_dir().join(format!("fernhand-api-{}", new_id().unwrap()));
     let mut opts = ServeOptions::embedded(data, loopback);
     opts.relay_link_listen = loopback;
+    // Tests share one PostgreSQL, and with it the broker's relay registry:
+    // a region of its own keeps each server's sessions on its own relay
+    // (servers of one deployment share keys; these do not).
+    opts.region = format!("test-{}", new_id().unwrap());
     configure(&mut opts);
     start(opts).await.unwrap()
 }
@@ -187,6 +191,9 @@ impl Client {
         }
         if let Some(c) = &self.csrf {
             req = req.header("x-csrf-token", c);
+        }
+        if let Some(t) = &self.bearer {
+            req = req.header("authorization", format!("Bearer {t}"));
         }
         reply(req.send().await.unwrap()).await
     }

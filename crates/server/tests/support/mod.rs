@@ -17,8 +17,10 @@ use fernhand_protocol::{
 use fernhand_relay::{
     Delivery, MemberLink, RegisteredRelay, Registration, RelayConfig, RelayTicket, TicketSource,
 };
+use fernhand_server::app::metrics::ServerMetrics;
 use fernhand_server::broker::client::BrokerClient;
 use fernhand_server::broker::{Broker, BrokerConfig};
+use fernhand_server::security_log::SecurityLog;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
@@ -46,7 +48,17 @@ impl Cluster {
             heartbeat: Duration::from_millis(200),
             ..BrokerConfig::default()
         };
-        let broker = Broker::new(SigningKey::from_bytes(&[11u8; 32]), config);
+        let dir = std::env::temp_dir().join(format!(
+            "fernhand-cluster-{}",
+            fernhand_store::new_id().unwrap()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let store = fernhand_store::Store::embedded(&dir.join("store.db"))
+            .await
+            .unwrap();
+        let security = SecurityLog::new(store.clone(), None, Arc::new(ServerMetrics::new(false)));
+        let broker =
+            Broker::new(SigningKey::from_bytes(&[11u8; 32]), config, store, security).unwrap();
         let mut tasks = Vec::new();
 
         // Relay links: mutual TLS with the deployment CA.
@@ -79,7 +91,7 @@ impl Cluster {
         tasks.push(tokio::spawn(async move {
             loop {
                 tokio::time::sleep(Duration::from_millis(100)).await;
-                ticking.tick();
+                ticking.tick().await.unwrap();
             }
         }));
 
@@ -140,7 +152,7 @@ impl Cluster {
         }
     }
 
-    pub fn grant(&self, session: SessionId, member: u32, role: Role) -> String {
+    pub async fn grant(&self, session: SessionId, member: u32, role: Role) -> String {
         self.broker
             .grant(
                 TenantId([1; 16]),
@@ -150,6 +162,7 @@ impl Cluster {
                 Some("eu-west"),
                 Duration::from_secs(3600),
             )
+            .await
             .unwrap()
     }
 }
@@ -358,7 +371,7 @@ pub async fn session(cluster: &Cluster, viewers: u32) -> (SessionId, Vec<MemberT
         spawn_member(
             cluster,
             leader_endpoint(session),
-            cluster.grant(session, 1, Role::Leader),
+            cluster.grant(session, 1, Role::Leader).await,
         )
         .await,
     ];
@@ -367,7 +380,7 @@ pub async fn session(cluster: &Cluster, viewers: u32) -> (SessionId, Vec<MemberT
         let m = spawn_member(
             cluster,
             viewer_endpoint(session, id),
-            cluster.grant(session, id, Role::Viewer),
+            cluster.grant(session, id, Role::Viewer).await,
         )
         .await;
         until(Duration::from_secs(20), "viewer keyed", || m.keyed()).await;

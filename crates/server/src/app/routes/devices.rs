@@ -361,14 +361,27 @@ pub async fn connect(
         .parse()
         .map_err(|_| Problem::internal())?;
     let sid: SessionId = session.id.parse().map_err(|_| Problem::internal())?;
-    let grant = |m: u32, role| {
-        state
-            .broker
-            .grant(tenant, sid, MemberId(m), role, None, DEVICE_SESSION)
-            .map_err(|_| Problem::internal())
-    };
-    let leader = grant(1, TicketRole::Leader)?;
-    let device_grant = grant(member, TicketRole::Agent)?;
+    let broker = &state.broker;
+    let leader = broker
+        .grant(
+            tenant,
+            sid,
+            MemberId(1),
+            TicketRole::Leader,
+            None,
+            DEVICE_SESSION,
+        )
+        .await?;
+    let device_grant = broker
+        .grant(
+            tenant,
+            sid,
+            MemberId(member),
+            TicketRole::Agent,
+            None,
+            DEVICE_SESSION,
+        )
+        .await?;
     let notice = json!({
         "type": "connect",
         "session": session.id,

@@ -34,6 +34,15 @@ impl<S: Send + Sync> FromRequestParts<S> for Peer {
     }
 }
 
+async fn tickets(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    Peer(peer): Peer,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> axum::response::Response {
+    crate::broker::http::request_ticket(&state.broker, peer, &headers, &body).await
+}
+
 async fn openapi() -> axum::Json<serde_json::Value> {
     axum::Json(super::openapi::document().clone())
 }
@@ -49,12 +58,23 @@ fn spec(method: Method, path: &'static str, access: Access, example: &'static st
 }
 
 pub(super) fn all() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
-    use Access::{Device, Needs, Pending, Public};
+    use Access::{Device, Grant, Needs, Pending, Public};
     use Method as M;
     use Permission::*;
     vec![
         (spec(M::GET, "/healthz", Public, ""), get(health::healthz)),
         (spec(M::GET, "/api/openapi.json", Public, ""), get(openapi)),
+        (
+            // Public by access, but answered only to loopback callers
+            // unless the operator makes it public.
+            spec(M::GET, "/metrics", Public, ""),
+            get(super::metrics::serve),
+        ),
+        (
+            spec(M::POST, "/broker/v1/tickets", Grant, "{}")
+                .body::<crate::broker::http::TicketRequest>(),
+            post(tickets),
+        ),
         (
             spec(
                 M::POST,

@@ -125,7 +125,7 @@ pub async fn create(
             None,
             Duration::from_secs(u64::try_from(LOCATOR_SECONDS).unwrap_or(43_200)),
         )
-        .map_err(|_| Problem::internal())?;
+        .await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({
@@ -173,7 +173,7 @@ pub async fn end(
     locators::release(&mut p, &id).await?;
     p.commit().await?;
     if let Ok(s) = id.parse() {
-        state.broker.end_session(s);
+        state.broker.end_session(s).await?;
     }
     Ok(StatusCode::NO_CONTENT)
 }
@@ -238,7 +238,7 @@ pub async fn join(
             None,
             Duration::from_secs(3600),
         )
-        .map_err(|_| Problem::internal())?;
+        .await?;
     Ok(Json(json!({
         "session": found.session_id,
         "member": member,
