@@ -1,9 +1,10 @@
 //! `fernhand admin`: administrative commands — the deployment CA, tenants,
-//! users, enrolment tokens, backup and restore. Secrets it makes (one-time
+//! users, enrolment tokens, operator tokens, backup and restore. Secrets it makes (one-time
 //! passwords, tokens) go to stdout once and nowhere else.
 
 use crate::cli::{
-    AdminArgs, AdminCommand, CaCommand, CertUsage, StoreArgs, TenantCommand, UserCommand,
+    AdminArgs, AdminCommand, CaCommand, CertUsage, OperatorTokenCommand, StoreArgs, TenantCommand,
+    UserCommand,
 };
 use anyhow::Context;
 use fernhand_pki::{Ca, Usage};
@@ -89,6 +90,7 @@ async fn store_task(command: &AdminCommand) -> anyhow::Result<ExitCode> {
                     .await?;
             println!("{}", token.as_str());
         }
+        AdminCommand::OperatorToken { command } => operator_token(command).await?,
         AdminCommand::Backup { data, to } => {
             let s = store(&StoreArgs {
                 data: data.clone(),
@@ -158,4 +160,28 @@ fn ca(command: &CaCommand) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+async fn operator_token(command: &OperatorTokenCommand) -> anyhow::Result<()> {
+    match command {
+        OperatorTokenCommand::Create { store: s, name } => {
+            let token = ops::operator_token(&store(s).await?, name).await?;
+            println!("{}", token.as_str());
+        }
+        OperatorTokenCommand::List { store: s } => {
+            for t in ops::operator_tokens(&store(s).await?).await? {
+                let state = if t.revoked_at.is_some() {
+                    "revoked"
+                } else {
+                    "live"
+                };
+                println!("{}\t{}\t{state}", t.id, t.name);
+            }
+        }
+        OperatorTokenCommand::Revoke { store: s, id } => {
+            ops::revoke_operator_token(&store(s).await?, id).await?;
+            println!("operator token {id} revoked");
+        }
+    }
+    Ok(())
 }

@@ -160,6 +160,11 @@ pub enum AdminCommand {
         #[arg(long, default_value_t = 86_400)]
         ttl_seconds: i64,
     },
+    /// API tokens of the platform operator (tenants and subscriptions).
+    OperatorToken {
+        #[command(subcommand)]
+        command: OperatorTokenCommand,
+    },
     /// Write a consistent copy of the embedded database (while the server runs).
     Backup {
         /// Data folder.
@@ -206,6 +211,31 @@ pub enum TenantCommand {
         /// E-mail of its first administrator.
         #[arg(long)]
         admin_email: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OperatorTokenCommand {
+    /// Issue a token (printed once; only its hash is stored).
+    Create {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Who or what holds it (shown in audit logs).
+        #[arg(long)]
+        name: String,
+    },
+    /// List tokens (never their secrets).
+    List {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Revoke a token.
+    Revoke {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Its id (from `list`).
+        #[arg(long)]
+        id: String,
     },
 }
 

@@ -508,6 +508,23 @@ fn admin_commands_work_beside_a_running_server_and_a_backup_restores() {
     let enrol = format!(r#"{{"token":"{}","name":"pc","os":"linux"}}"#, text.trim());
     assert_eq!(http(&url, "POST", "/api/v1/enrol", &enrol).0, 201);
 
+    // Operator tokens: printed once, listed without the secret, revocable.
+    let (ok, token) = admin(
+        &["operator-token", "create", "--name", "night shift"],
+        &data,
+    );
+    assert!(ok && token.trim().starts_with("fho_"), "{token}");
+    let (ok, listed) = admin(&["operator-token", "list"], &data);
+    assert!(ok && listed.contains("night shift\tlive"), "{listed}");
+    assert!(!listed.contains(token.trim().trim_start_matches("fho_")));
+    let id = listed.split('\t').next().unwrap().trim().to_owned();
+    let (ok, text) = admin(&["operator-token", "revoke", "--id", &id], &data);
+    assert!(ok, "{text}");
+    let (ok, listed) = admin(&["operator-token", "list"], &data);
+    assert!(ok && listed.contains("night shift\trevoked"), "{listed}");
+    let (ok, _) = admin(&["operator-token", "revoke", "--id", &id], &data);
+    assert!(!ok, "a revoked token cannot be revoked again");
+
     // An online backup, then a user made after it.
     let backup = data.with_extension("backup.db");
     let _ = std::fs::remove_file(&backup);

@@ -1,12 +1,14 @@
 //! Operator tasks run from the command line (`fernhand admin …`) against the
 //! store directly, while the server runs or not: create a tenant with its
 //! first administrator, create a user, reset a user's MFA, issue an
-//! enrolment token, back up and restore the embedded database. Each action
-//! is recorded in the tenant's audit log as done by `operator`.
+//! enrolment token, issue and revoke platform-operator API tokens, back up
+//! and restore the embedded database. Each action on a tenant is recorded in
+//! its audit log as done by `operator`.
 
 use crate::app::crypto;
-use crate::app::principal::ENROLMENT_PREFIX;
 use crate::app::principal::Role;
+use crate::app::principal::{ENROLMENT_PREFIX, OPERATOR_PREFIX};
+use fernhand_store::operators::{self, OperatorToken};
 use fernhand_store::{Store, StoreError, audit, devices, now, sessions, tenants, users};
 use serde_json::json;
 use std::path::Path;
@@ -25,6 +27,9 @@ pub enum AdminError {
     /// No such user.
     #[error("no user {0:?} in that tenant")]
     NoUser(String),
+    /// No such live operator token.
+    #[error("no live operator token {0:?}")]
+    NoToken(String),
     /// Bad input.
     #[error("{0}")]
     Invalid(&'static str),
@@ -173,6 +178,41 @@ pub async fn enrolment_token(
         "{ENROLMENT_PREFIX}{tenant}_{}",
         secret.as_str()
     )))
+}
+
+/// Issue a platform-operator API token named `name` (returned, to be shown
+/// once; only its hash is stored).
+pub async fn operator_token(store: &Store, name: &str) -> Result<Zeroizing<String>, AdminError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(AdminError::Invalid(
+            "an operator token's name is 1–100 characters",
+        ));
+    }
+    let secret = crypto::token().ok_or(AdminError::Secret)?;
+    let mut p = store.platform().await?;
+    operators::create(&mut p, name, &crypto::token_hash(&secret)).await?;
+    p.commit().await?;
+    Ok(Zeroizing::new(format!(
+        "{OPERATOR_PREFIX}{}",
+        secret.as_str()
+    )))
+}
+
+/// Every operator token (without secrets).
+pub async fn operator_tokens(store: &Store) -> Result<Vec<OperatorToken>, AdminError> {
+    let mut p = store.platform().await?;
+    Ok(operators::list(&mut p).await?)
+}
+
+/// Revoke an operator token by id.
+pub async fn revoke_operator_token(store: &Store, id: &str) -> Result<(), AdminError> {
+    let mut p = store.platform().await?;
+    if !operators::revoke(&mut p, id).await? {
+        return Err(AdminError::NoToken(id.to_owned()));
+    }
+    p.commit().await?;
+    Ok(())
 }
 
 /// Put a backup in place of the embedded database in `data` (the server

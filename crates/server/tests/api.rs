@@ -592,11 +592,19 @@ async fn no_route_lets_one_tenant_reach_another_tenants_objects() {
 
         let mut checked = 0;
         for (spec, _) in routes() {
+            let body = (!spec.example.is_empty())
+                .then(|| serde_json::from_str::<serde_json::Value>(spec.example).unwrap());
+            if spec.access == Access::Operator {
+                // Platform routes: no tenant credential reaches them.
+                let path = spec.path.replace("{id}", &a.id);
+                let r = b_admin.send(spec.method.clone(), &path, body.clone()).await;
+                assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{path}: {}", r.text);
+                checked += 1;
+                continue;
+            }
             if !matches!(spec.access, Access::Needs(_) | Access::Pending) {
                 continue;
             }
-            let body = (!spec.example.is_empty())
-                .then(|| serde_json::from_str::<serde_json::Value>(spec.example).unwrap());
             if spec.path.contains("{id}") {
                 for id in &a_ids {
                     let path = spec.path.replace("{id}", id);
@@ -1090,6 +1098,134 @@ async fn on_postgresql_a_replica_reaches_an_agent_held_by_another() {
     );
     for r in replicas {
         r.shutdown().await;
+    }
+}
+
+#[tokio::test]
+async fn the_platform_operator_manages_tenants_and_reaches_no_tenant_content() {
+    for server in servers().await {
+        let store = &server.state.store;
+        let t = tenant(store).await;
+        let secret = fernhand_server::admin::operator_token(store, "ops on call")
+            .await
+            .unwrap();
+        let operator = Client::with_token(&server, &secret);
+
+        // Tenants and their subscriptions.
+        let listed = operator.get("/api/v1/platform/tenants").await;
+        assert_eq!(listed.status, StatusCode::OK, "{}", listed.text);
+        assert!(
+            listed
+                .body
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|x| x["slug"] == t.slug.as_str())
+        );
+        let slug = format!("op-{}", &fernhand_store::new_id().unwrap()[..8]).to_lowercase();
+        let made = operator
+            .post(
+                "/api/v1/platform/tenants",
+                json!({"slug": slug, "name": "Made by the operator", "admin_email": "First@Example.com"}),
+            )
+            .await;
+        assert_eq!(made.status, StatusCode::CREATED, "{}", made.text);
+        let again = operator
+            .post(
+                "/api/v1/platform/tenants",
+                json!({"slug": slug, "name": "Again", "admin_email": "x@example.com"}),
+            )
+            .await;
+        assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.text);
+        let mut first = Client::new(&server);
+        let signed = first
+            .login(
+                &slug,
+                "first@example.com",
+                made.body["admin"]["one_time_password"].as_str().unwrap(),
+            )
+            .await;
+        assert_eq!(signed.status, StatusCode::OK, "{}", signed.text);
+
+        let path = format!("/api/v1/platform/tenants/{}/subscription", t.id);
+        let set = operator
+            .send(Method::PUT, &path, Some(json!({"ends_at": 1_893_456_000})))
+            .await;
+        assert_eq!(set.status, StatusCode::NO_CONTENT, "{}", set.text);
+        let one = operator
+            .get(&format!("/api/v1/platform/tenants/{}", t.id))
+            .await;
+        assert_eq!(one.body["subscription_ends_at"], 1_893_456_000);
+        let missing = operator
+            .send(
+                Method::PUT,
+                "/api/v1/platform/tenants/nope/subscription",
+                Some(json!({"ends_at": null})),
+            )
+            .await;
+        assert_eq!(missing.status, StatusCode::NOT_FOUND);
+        let admin = signed_in(&server, &t, &t.admin).await;
+        let audit = admin.get("/api/v1/audit").await.text;
+        assert!(
+            audit.contains("subscription.set") && audit.contains("operator:ops on call"),
+            "{audit}"
+        );
+
+        // The operator reaches no tenant route; tenant credentials reach no
+        // platform route.
+        for path in [
+            "/api/v1/users",
+            "/api/v1/sessions",
+            "/api/v1/audit",
+            "/api/v1/devices",
+        ] {
+            assert_eq!(
+                operator.get(path).await.status,
+                StatusCode::UNAUTHORIZED,
+                "{path}"
+            );
+        }
+        let token = admin
+            .post(
+                "/api/v1/tokens",
+                json!({"name": "all", "scopes": ["users", "tenant"]}),
+            )
+            .await
+            .body["token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        for caller in [&admin, &Client::with_token(&server, &token)] {
+            assert_eq!(
+                caller.get("/api/v1/platform/tenants").await.status,
+                StatusCode::UNAUTHORIZED
+            );
+        }
+
+        // Revoked, the token is refused, and a wrong one is a security event.
+        let id = fernhand_server::admin::operator_tokens(store)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|o| o.name == "ops on call" && o.revoked_at.is_none())
+            .unwrap()
+            .id;
+        fernhand_server::admin::revoke_operator_token(store, &id)
+            .await
+            .unwrap();
+        assert_eq!(
+            operator.get("/api/v1/platform/tenants").await.status,
+            StatusCode::UNAUTHORIZED
+        );
+        let mut p = store.platform().await.unwrap();
+        assert!(
+            fernhand_store::security::count(&mut p, "bad_operator_token", 0)
+                .await
+                .unwrap()
+                >= 1
+        );
+        drop(p);
+        server.shutdown().await;
     }
 }
 

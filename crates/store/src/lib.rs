@@ -17,6 +17,7 @@ pub mod devices;
 mod error;
 mod ids;
 pub mod locators;
+pub mod operators;
 pub mod replicas;
 pub mod security;
 pub mod sessions;

@@ -15,6 +15,20 @@ pub struct Tenant {
     pub name: String,
     /// Whether every user must use MFA.
     pub require_mfa: bool,
+    /// When it was created (Unix seconds).
+    pub created_at: i64,
+    /// When its subscription ends (Unix seconds), if it is set to.
+    pub subscription_ends_at: Option<i64>,
+}
+
+/// A SELECT of every tenant column, followed by `$rest`.
+macro_rules! select {
+    ($rest:literal) => {
+        concat!(
+            "SELECT id, slug, name, require_mfa, created_at, subscription_ends_at FROM tenants ",
+            $rest
+        )
+    };
 }
 
 fn from_row(row: &sqlx::any::AnyRow) -> Result<Tenant, StoreError> {
@@ -23,19 +37,22 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Tenant, StoreError> {
         slug: row.try_get("slug")?,
         name: row.try_get("name")?,
         require_mfa: row.try_get::<i64, _>("require_mfa")? != 0,
+        created_at: row.try_get("created_at")?,
+        subscription_ends_at: row.try_get("subscription_ends_at")?,
     })
 }
 
 /// Create a tenant.
 pub async fn create(tx: &mut PlatformTx, slug: &str, name: &str) -> Result<Tenant, StoreError> {
     let id = new_id()?;
+    let created_at = now();
     sqlx::query(
         "INSERT INTO tenants (id, slug, name, require_mfa, created_at) VALUES ($1, $2, $3, 0, $4)",
     )
     .bind(&id)
     .bind(slug)
     .bind(name)
-    .bind(now())
+    .bind(created_at)
     .execute(tx.conn())
     .await
     .map_err(|e| StoreError::conflict_on(e, "tenant slug"))?;
@@ -44,12 +61,14 @@ pub async fn create(tx: &mut PlatformTx, slug: &str, name: &str) -> Result<Tenan
         slug: slug.to_owned(),
         name: name.to_owned(),
         require_mfa: false,
+        created_at,
+        subscription_ends_at: None,
     })
 }
 
 /// The tenant with this slug.
 pub async fn by_slug(tx: &mut PlatformTx, slug: &str) -> Result<Option<Tenant>, StoreError> {
-    let row = sqlx::query("SELECT id, slug, name, require_mfa FROM tenants WHERE slug = $1")
+    let row = sqlx::query(select!("WHERE slug = $1"))
         .bind(slug)
         .fetch_optional(tx.conn())
         .await?;
@@ -58,7 +77,7 @@ pub async fn by_slug(tx: &mut PlatformTx, slug: &str) -> Result<Option<Tenant>, 
 
 /// The tenant with this id.
 pub async fn get(tx: &mut PlatformTx, id: &str) -> Result<Option<Tenant>, StoreError> {
-    let row = sqlx::query("SELECT id, slug, name, require_mfa FROM tenants WHERE id = $1")
+    let row = sqlx::query(select!("WHERE id = $1"))
         .bind(id)
         .fetch_optional(tx.conn())
         .await?;
@@ -95,4 +114,27 @@ pub async fn ids(tx: &mut PlatformTx) -> Result<Vec<String>, StoreError> {
         .iter()
         .map(|r| r.try_get("id").map_err(StoreError::from))
         .collect()
+}
+
+/// Every tenant, by slug.
+pub async fn list(tx: &mut PlatformTx) -> Result<Vec<Tenant>, StoreError> {
+    let rows = sqlx::query(select!("ORDER BY slug"))
+        .fetch_all(tx.conn())
+        .await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// Set (or clear) when a tenant's subscription ends; false if there is no
+/// such tenant.
+pub async fn set_subscription_end(
+    tx: &mut PlatformTx,
+    id: &str,
+    ends_at: Option<i64>,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query("UPDATE tenants SET subscription_ends_at = $1 WHERE id = $2")
+        .bind(ends_at)
+        .bind(id)
+        .execute(tx.conn())
+        .await?;
+    Ok(done.rows_affected() == 1)
 }

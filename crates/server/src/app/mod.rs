@@ -12,6 +12,7 @@ pub mod json;
 pub mod limits;
 pub mod metrics;
 pub mod openapi;
+pub mod operator;
 pub mod principal;
 pub use crate::problem;
 mod routes;
@@ -84,6 +85,8 @@ pub enum Access {
     Device,
     /// A session member, by the grant the control plane gave it.
     Grant,
+    /// The platform operator, by an operator token.
+    Operator,
 }
 
 /// One route: method, path (axum syntax; `{id}` names a tenant-owned

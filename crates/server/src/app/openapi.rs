@@ -63,6 +63,7 @@ fn build() -> Value {
                 "an enrolled device (Bearer device credential); a WebSocket".to_owned()
             }
             Access::Grant => "a session member (Bearer grant from the control plane)".to_owned(),
+            Access::Operator => "the platform operator (Bearer operator token)".to_owned(),
         };
         op.insert(
             "description".into(),
@@ -74,6 +75,7 @@ fn build() -> Value {
                 Access::Public => json!([]),
                 Access::Device => json!([{"device": []}]),
                 Access::Grant => json!([{"grant": []}]),
+                Access::Operator => json!([{"operator": []}]),
                 _ => json!([{"session": []}, {"token": []}]),
             },
         );
@@ -118,7 +120,8 @@ fn build() -> Value {
                 "session": {"type": "apiKey", "in": "cookie", "name": "fh_session", "description": "Browser session; writes also need the X-CSRF-Token header."},
                 "token": {"type": "http", "scheme": "bearer", "description": "API token fh_<tenant>_<secret>."},
                 "device": {"type": "http", "scheme": "bearer", "description": "Device credential fhd_<tenant>_<secret>."},
-                "grant": {"type": "http", "scheme": "bearer", "description": "A member's grant for one session (from session creation, join or connect)."}
+                "grant": {"type": "http", "scheme": "bearer", "description": "A member's grant for one session (from session creation, join or connect)."},
+                "operator": {"type": "http", "scheme": "bearer", "description": "Platform-operator token fho_<secret> (fernhand admin operator-token)."}
             }
         }
     })

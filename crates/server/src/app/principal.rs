@@ -22,6 +22,8 @@ pub const TOKEN_PREFIX: &str = "fh_";
 pub const ENROLMENT_PREFIX: &str = "fhe_";
 /// Prefix of device credentials: `fhd_<tenant id>_<secret>`.
 pub const DEVICE_PREFIX: &str = "fhd_";
+/// Prefix of platform-operator tokens: `fho_<secret>`.
+pub const OPERATOR_PREFIX: &str = "fho_";
 
 /// A user's role in its tenant.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -5,6 +5,7 @@ mod auth;
 mod devices;
 mod health;
 mod logs;
+mod platform;
 mod sessions;
 mod tokens;
 mod users;
@@ -25,12 +26,19 @@ impl<S: Send + Sync> FromRequestParts<S> for Peer {
     type Rejection = Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(Peer(
+        Ok(Peer::of(parts))
+    }
+}
+
+impl Peer {
+    /// The address of the request `parts` belong to.
+    pub fn of(parts: &Parts) -> Peer {
+        Peer(
             parts
                 .extensions
                 .get::<ConnectInfo<SocketAddr>>()
                 .map(|c| c.0.ip()),
-        ))
+        )
     }
 }
 
@@ -58,7 +66,7 @@ fn spec(method: Method, path: &'static str, access: Access, example: &'static st
 }
 
 pub(super) fn all() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
-    use Access::{Device, Grant, Needs, Pending, Public};
+    use Access::{Device, Grant, Needs, Operator, Pending, Public};
     use Method as M;
     use Permission::*;
     vec![
@@ -69,6 +77,34 @@ pub(super) fn all() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             // unless the operator makes it public.
             spec(M::GET, "/metrics", Public, ""),
             get(super::metrics::serve),
+        ),
+        (
+            spec(M::GET, "/api/v1/platform/tenants", Operator, ""),
+            get(platform::list),
+        ),
+        (
+            spec(
+                M::POST,
+                "/api/v1/platform/tenants",
+                Operator,
+                r#"{"slug":"acme","name":"Acme Ltd","admin_email":"it@acme.example"}"#,
+            )
+            .body::<platform::NewTenant>(),
+            post(platform::create),
+        ),
+        (
+            spec(M::GET, "/api/v1/platform/tenants/{id}", Operator, ""),
+            get(platform::get),
+        ),
+        (
+            spec(
+                M::PUT,
+                "/api/v1/platform/tenants/{id}/subscription",
+                Operator,
+                r#"{"ends_at":1893456000}"#,
+            )
+            .body::<platform::Subscription>(),
+            put(platform::set_subscription),
         ),
         (
             spec(M::POST, "/broker/v1/tickets", Grant, "{}")
