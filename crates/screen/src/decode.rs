@@ -1,0 +1,168 @@
+//! The reference decoder: applies updates to the viewer's picture. What the
+//! scripted expert client and the tests use, and what the browser's decoder
+//! is checked against.
+//!
+//! An update is prepared completely (every JPEG decoded and its size
+//! checked) before any pixel changes, so a bad update leaves the picture as
+//! it was.
+
+use crate::frame::{Frame, Rect};
+use crate::wire::{Op, Update};
+use thiserror::Error;
+use zune_core::bytestream::ZCursor;
+use zune_core::colorspace::ColorSpace;
+use zune_core::options::DecoderOptions;
+use zune_jpeg::JpegDecoder;
+
+/// Why an update cannot be applied.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum ApplyError {
+    /// A JPEG tile does not decode.
+    #[error("JPEG tile: {0}")]
+    Jpeg(String),
+    /// A JPEG tile decodes to another size than its rectangle.
+    #[error("JPEG tile is {got:?}, its rectangle {want:?}")]
+    JpegSize {
+        /// Decoded (width, height).
+        got: (usize, usize),
+        /// The rectangle.
+        want: Rect,
+    },
+    /// A tile's pixel count differs from its rectangle.
+    #[error("tile data does not match its rectangle")]
+    TileSize,
+    /// A rectangle lies outside the picture.
+    #[error("rectangle outside the picture")]
+    Outside,
+}
+
+/// Decode a baseline JPEG of exactly `rect`'s size into pixels.
+pub fn jpeg_pixels(data: &[u8], rect: Rect) -> Result<Vec<u32>, ApplyError> {
+    let options = DecoderOptions::default()
+        .jpeg_set_out_colorspace(ColorSpace::RGB)
+        .set_max_width(usize::from(rect.w))
+        .set_max_height(usize::from(rect.h));
+    let mut decoder = JpegDecoder::new_with_options(ZCursor::new(data), options);
+    let rgb = decoder
+        .decode()
+        .map_err(|e| ApplyError::Jpeg(format!("{e:?}")))?;
+    let got = decoder.dimensions().unwrap_or((0, 0));
+    if got != (usize::from(rect.w), usize::from(rect.h)) || rgb.len() != rect.area() * 3 {
+        return Err(ApplyError::JpegSize { got, want: rect });
+    }
+    Ok(rgb
+        .chunks_exact(3)
+        .map(|p| (u32::from(p[0]) << 16) | (u32::from(p[1]) << 8) | u32::from(p[2]))
+        .collect())
+}
+
+/// The viewer's picture.
+#[derive(Clone, Debug)]
+pub struct Decoder {
+    picture: Frame,
+    last_seq: Option<u32>,
+}
+
+impl Default for Decoder {
+    fn default() -> Self {
+        Decoder {
+            picture: Frame::new(0, 0),
+            last_seq: None,
+        }
+    }
+}
+
+enum Ready<'a> {
+    Copy(Rect, u16, u16),
+    Fill(Rect, u32),
+    Pixels(Rect, std::borrow::Cow<'a, [u32]>),
+}
+
+impl Decoder {
+    /// A decoder with an empty picture.
+    pub fn new() -> Decoder {
+        Decoder::default()
+    }
+
+    /// The picture as it stands.
+    pub fn picture(&self) -> &Frame {
+        &self.picture
+    }
+
+    /// The last update applied.
+    pub fn last_seq(&self) -> Option<u32> {
+        self.last_seq
+    }
+
+    /// Apply `u`. On error nothing changes.
+    pub fn apply(&mut self, u: &Update) -> Result<(), ApplyError> {
+        let bounds = Rect::new(0, 0, u.width, u.height);
+        let inside = |r: &Rect| !r.is_empty() && r.fits(u.width, u.height);
+        let mut ready = Vec::with_capacity(u.ops.len());
+        for o in &u.ops {
+            ready.push(match o {
+                Op::Copy { src, dst_x, dst_y } => {
+                    let dst = Rect::new(*dst_x, *dst_y, src.w, src.h);
+                    if !inside(src) || !inside(&dst) {
+                        return Err(ApplyError::Outside);
+                    }
+                    Ready::Copy(*src, *dst_x, *dst_y)
+                }
+                Op::Solid { rect, rgb } => {
+                    if !inside(rect) {
+                        return Err(ApplyError::Outside);
+                    }
+                    Ready::Fill(*rect, *rgb)
+                }
+                Op::Palette {
+                    rect,
+                    colours,
+                    indices,
+                } => {
+                    if !inside(rect) {
+                        return Err(ApplyError::Outside);
+                    }
+                    if indices.len() != rect.area() {
+                        return Err(ApplyError::TileSize);
+                    }
+                    let pixels = indices
+                        .iter()
+                        .map(|&i| colours.get(usize::from(i)).copied())
+                        .collect::<Option<Vec<u32>>>()
+                        .ok_or(ApplyError::TileSize)?;
+                    Ready::Pixels(*rect, pixels.into())
+                }
+                Op::Raw { rect, pixels } => {
+                    if !inside(rect) {
+                        return Err(ApplyError::Outside);
+                    }
+                    if pixels.len() != rect.area() {
+                        return Err(ApplyError::TileSize);
+                    }
+                    Ready::Pixels(*rect, pixels.as_slice().into())
+                }
+                Op::Jpeg { rect, data } => {
+                    if !inside(rect) {
+                        return Err(ApplyError::Outside);
+                    }
+                    Ready::Pixels(*rect, jpeg_pixels(data, *rect)?.into())
+                }
+            });
+        }
+        if self.picture.bounds() != bounds {
+            self.picture = Frame::new(u.width, u.height);
+        }
+        for r in ready {
+            match r {
+                Ready::Copy(src, x, y) => self.picture.copy_within(src, x, y),
+                Ready::Fill(rect, rgb) => self.picture.fill(rect, rgb),
+                Ready::Pixels(rect, pixels) => {
+                    let painted = self.picture.paste(rect, &pixels);
+                    debug_assert!(painted, "checked above");
+                }
+            }
+        }
+        self.last_seq = Some(u.seq);
+        Ok(())
+    }
+}

@@ -1,0 +1,321 @@
+//! The screen encoder: turns successive captures into [`Update`]s.
+//!
+//! The picture is cut into tiles (64 × 64 by default). A tile that did not
+//! change is skipped; a vertical scroll of the changed region becomes one
+//! copy; each remaining tile is solid (one colour), a palette (up to 256
+//! colours: text and UI, lossless) or photographic (JPEG at the current
+//! quality, or lossless when lossy coding is off). Neighbouring solid tiles
+//! of one colour merge, and so do neighbouring photographic tiles, so a
+//! video or photo region becomes a few JPEGs, not hundreds. A tile sent
+//! lossy is sent again losslessly once it has stopped changing, a few tiles
+//! per update, so a picture at rest ends up exact.
+
+mod scroll;
+pub mod tile;
+
+pub use scroll::{detect as detect_scroll, diff_bounds};
+
+use crate::frame::{Frame, Rect};
+use crate::wire::{Op, Update};
+use tile::Content;
+
+/// Encoder settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EncoderConfig {
+    /// Tile side in pixels (a multiple of 8; JPEG blocks stay aligned).
+    pub tile: u16,
+    /// Whether photographic tiles may be sent as JPEG.
+    pub lossy: bool,
+    /// Starting JPEG quality (1–100).
+    pub jpeg_quality: u8,
+    /// Whether to look for scrolls.
+    pub detect_scroll: bool,
+    /// Lossy tiles re-sent losslessly per update once they are still.
+    pub upgrades_per_update: usize,
+}
+
+impl Default for EncoderConfig {
+    fn default() -> Self {
+        EncoderConfig {
+            tile: 64,
+            lossy: true,
+            jpeg_quality: 75,
+            detect_scroll: true,
+            upgrades_per_update: 32,
+        }
+    }
+}
+
+/// Turns captures into updates; keeps what the viewer has been sent.
+#[derive(Debug)]
+pub struct Encoder {
+    config: EncoderConfig,
+    quality: u8,
+    reference: Option<Frame>,
+    /// Per tile: 0 = exact at the viewer; n > 0 = lossy, unchanged for n − 1 updates.
+    lossy_age: Vec<u8>,
+    seq: u32,
+    refresh: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Solid(u32),
+    Photo,
+    Done,
+}
+
+impl Encoder {
+    /// An encoder with `config`.
+    pub fn new(config: EncoderConfig) -> Encoder {
+        let quality = config.jpeg_quality.clamp(1, 100);
+        Encoder {
+            config,
+            quality,
+            reference: None,
+            lossy_age: Vec::new(),
+            seq: 0,
+            refresh: false,
+        }
+    }
+
+    /// Its settings.
+    pub fn config(&self) -> &EncoderConfig {
+        &self.config
+    }
+
+    /// The JPEG quality in use.
+    pub fn quality(&self) -> u8 {
+        self.quality
+    }
+
+    /// Change the JPEG quality (rate control).
+    pub fn set_quality(&mut self, quality: u8) {
+        self.quality = quality.clamp(1, 100);
+    }
+
+    /// The next update repaints everything (the viewer asked, or joined).
+    pub fn request_refresh(&mut self) {
+        self.refresh = true;
+    }
+
+    fn side(&self) -> u16 {
+        self.config.tile.clamp(8, 1024) / 8 * 8
+    }
+
+    fn tiles(&self, frame: &Frame) -> (u16, u16) {
+        let t = self.side();
+        (frame.width().div_ceil(t), frame.height().div_ceil(t))
+    }
+
+    fn tile_rect(&self, frame: &Frame, tx: u16, ty: u16) -> Rect {
+        tile_rect(self.side(), frame, tx, ty)
+    }
+
+    /// The update that brings the viewer from what it has to `frame`, or
+    /// `None` if nothing changed.
+    pub fn encode(&mut self, frame: &Frame) -> Option<Update> {
+        let (cols, rows) = self.tiles(frame);
+        let count = usize::from(cols) * usize::from(rows);
+        let keyframe = self.refresh
+            || self
+                .reference
+                .as_ref()
+                .is_none_or(|r| r.bounds() != frame.bounds());
+        let mut ops = Vec::new();
+        let mut changed = vec![false; count];
+        if keyframe {
+            changed.fill(true);
+            self.lossy_age = vec![0; count];
+            self.reference = Some(frame.clone());
+        } else if let Some(reference) = self.reference.as_mut() {
+            let t = self.config.tile.clamp(8, 1024) / 8 * 8;
+            let tile_rect = |tx: u16, ty: u16| tile_rect(t, frame, tx, ty);
+            let mut region = Rect::default();
+            for ty in 0..rows {
+                for tx in 0..cols {
+                    let r = tile_rect(tx, ty);
+                    if !reference.same_in(frame, r) {
+                        changed[usize::from(ty) * usize::from(cols) + usize::from(tx)] = true;
+                        region = region.union(&r);
+                    }
+                }
+            }
+            if self.config.detect_scroll && !region.is_empty() {
+                let moved = diff_bounds(reference, frame, region)
+                    .and_then(|exact| detect_scroll(reference, frame, exact));
+                if let Some((src, dst_y)) = moved {
+                    reference.copy_within(src, src.x, dst_y);
+                    ops.push(Op::Copy {
+                        src,
+                        dst_x: src.x,
+                        dst_y,
+                    });
+                    // Moved lossy pixels stay lossy: mark the destination.
+                    let dst = Rect::new(src.x, dst_y, src.w, src.h);
+                    for ty in 0..rows {
+                        for tx in 0..cols {
+                            let i = usize::from(ty) * usize::from(cols) + usize::from(tx);
+                            let r = tile_rect(tx, ty);
+                            if !r.intersect(&dst).is_empty() {
+                                self.lossy_age[i] = self.lossy_age[i].max(1);
+                            }
+                            changed[i] = !reference.same_in(frame, r);
+                        }
+                    }
+                }
+            }
+        }
+        // Still lossy tiles get their exact pixels, a few per update.
+        let mut upgrades = 0;
+        let mut exact = vec![false; count];
+        for i in 0..count {
+            if changed[i] {
+                continue;
+            }
+            if self.lossy_age[i] >= 2 && upgrades < self.config.upgrades_per_update {
+                exact[i] = true;
+                upgrades += 1;
+            } else if self.lossy_age[i] > 0 {
+                self.lossy_age[i] = self.lossy_age[i].saturating_add(1);
+            }
+        }
+        if ops.is_empty() && !changed.contains(&true) && !exact.contains(&true) {
+            return None;
+        }
+        let mut kinds = vec![Kind::Done; count];
+        for ty in 0..rows {
+            for tx in 0..cols {
+                let i = usize::from(ty) * usize::from(cols) + usize::from(tx);
+                if !changed[i] && !exact[i] {
+                    continue;
+                }
+                let r = self.tile_rect(frame, tx, ty);
+                let pixels = frame.crop(r);
+                match tile::classify(&pixels) {
+                    Content::Solid(rgb) => kinds[i] = Kind::Solid(rgb),
+                    Content::Palette(colours, indices) => ops.push(Op::Palette {
+                        rect: r,
+                        colours,
+                        indices,
+                    }),
+                    Content::Many
+                        if self.config.lossy && !exact[i] && tile::photographic(&pixels, r.w) =>
+                    {
+                        kinds[i] = Kind::Photo
+                    }
+                    Content::Many => ops.push(Op::Raw { rect: r, pixels }),
+                }
+                self.lossy_age[i] = 0;
+            }
+        }
+        self.merged(frame, &kinds, cols, rows, &mut ops);
+        let t = self.side();
+        if let Some(reference) = self.reference.as_mut().filter(|_| !keyframe) {
+            for ty in 0..rows {
+                for tx in 0..cols {
+                    if changed[usize::from(ty) * usize::from(cols) + usize::from(tx)] {
+                        let r = tile_rect(t, frame, tx, ty);
+                        reference.paste(r, &frame.crop(r));
+                    }
+                }
+            }
+        }
+        self.refresh = false;
+        self.seq = self.seq.wrapping_add(1);
+        Some(Update {
+            seq: self.seq,
+            keyframe,
+            width: frame.width(),
+            height: frame.height(),
+            ops,
+        })
+    }
+
+    /// Merge neighbouring solid tiles of one colour, and neighbouring
+    /// photographic tiles, into rectangles: runs along each tile row, then
+    /// runs of equal spans down the rows.
+    fn merged(&mut self, frame: &Frame, kinds: &[Kind], cols: u16, rows: u16, ops: &mut Vec<Op>) {
+        let at = |tx: u16, ty: u16| kinds[usize::from(ty) * usize::from(cols) + usize::from(tx)];
+        // (first column, last column, first row, kind) of open rectangles.
+        let mut open: Vec<(u16, u16, u16, Kind)> = Vec::new();
+        let mut done: Vec<(u16, u16, u16, u16, Kind)> = Vec::new();
+        for ty in 0..rows {
+            let mut spans = Vec::new();
+            let mut tx = 0;
+            while tx < cols {
+                let k = at(tx, ty);
+                if k == Kind::Done {
+                    tx += 1;
+                    continue;
+                }
+                let start = tx;
+                while tx + 1 < cols && at(tx + 1, ty) == k {
+                    tx += 1;
+                }
+                spans.push((start, tx, k));
+                tx += 1;
+            }
+            let mut still_open = Vec::new();
+            for (a, b, top, k) in open.drain(..) {
+                if let Some(pos) = spans.iter().position(|s| *s == (a, b, k)) {
+                    spans.remove(pos);
+                    still_open.push((a, b, top, k));
+                } else {
+                    done.push((a, b, top, ty - 1, k));
+                }
+            }
+            for (a, b, k) in spans {
+                still_open.push((a, b, ty, k));
+            }
+            open = still_open;
+        }
+        for (a, b, top, k) in open {
+            done.push((a, b, top, rows - 1, k));
+        }
+        for (a, b, top, bottom, k) in done {
+            let first = self.tile_rect(frame, a, top);
+            let last = self.tile_rect(frame, b, bottom);
+            let rect = first.union(&last);
+            match k {
+                Kind::Solid(rgb) => ops.push(Op::Solid { rect, rgb }),
+                Kind::Photo => {
+                    let data = jpeg(frame, rect, self.quality);
+                    for ty in top..=bottom {
+                        for tx in a..=b {
+                            self.lossy_age[usize::from(ty) * usize::from(cols) + usize::from(tx)] =
+                                1;
+                        }
+                    }
+                    ops.push(Op::Jpeg { rect, data });
+                }
+                Kind::Done => {}
+            }
+        }
+    }
+}
+
+/// Tile (`tx`, `ty`) of side `t`, clipped to the picture.
+fn tile_rect(t: u16, frame: &Frame, tx: u16, ty: u16) -> Rect {
+    let (x, y) = (tx * t, ty * t);
+    Rect::new(x, y, t.min(frame.width() - x), t.min(frame.height() - y))
+}
+
+/// `rect` of `frame` as a baseline JPEG (4:4:4) at `quality`.
+pub fn jpeg(frame: &Frame, rect: Rect, quality: u8) -> Vec<u8> {
+    let mut rgb = Vec::with_capacity(rect.area() * 3);
+    for y in rect.y..rect.y + rect.h {
+        for &p in frame.row(rect.x, y, rect.w) {
+            rgb.extend_from_slice(&p.to_be_bytes()[1..]);
+        }
+    }
+    let mut out = Vec::with_capacity(rect.area() / 4 + 1024);
+    let mut encoder = jpeg_encoder::Encoder::new(&mut out, quality);
+    // Screen pictures carry coloured edges (UI over photos) that 4:2:0
+    // blurs; full-resolution chroma costs little at these sizes.
+    encoder.set_sampling_factor(jpeg_encoder::SamplingFactor::F_1_1);
+    // Encoding into memory fails only for sizes JPEG cannot hold, which
+    // u16 rectangles never exceed.
+    let _ = encoder.encode(&rgb, rect.w, rect.h, jpeg_encoder::ColorType::Rgb);
+    out
+}

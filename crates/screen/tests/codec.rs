@@ -1,0 +1,309 @@
+//! The codec end to end: captures → encoder → bytes → decoder. Lossless
+//! content comes out pixel-exact, lossy content within a stated PSNR and
+//! exact once it stops changing; any bytes at all leave the decoder's
+//! picture intact or correctly updated, never panicking.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::cast_possible_truncation
+)]
+
+use fernhand_screen::decode::Decoder;
+use fernhand_screen::encode::{Encoder, EncoderConfig};
+use fernhand_screen::wire::{self, Message};
+use fernhand_screen::{Frame, Rect};
+use proptest::prelude::*;
+
+/// The PSNR lossy tiles keep at the default quality on photo-like content.
+const LOSSY_PSNR_DB: f64 = 30.0;
+
+fn send(encoder: &mut Encoder, decoder: &mut Decoder, frame: &Frame) -> usize {
+    match encoder.encode(frame) {
+        Some(update) => {
+            let bytes = wire::encode(&Message::Update(update.clone()), 6);
+            let Message::Update(parsed) = wire::decode(&bytes).unwrap() else {
+                panic!("not an update")
+            };
+            assert_eq!(parsed, update, "the wire format round-trips");
+            decoder.apply(&parsed).unwrap();
+            bytes.len()
+        }
+        None => 0,
+    }
+}
+
+fn psnr(a: &Frame, b: &Frame) -> f64 {
+    let mut sum = 0f64;
+    let mut n = 0f64;
+    for (p, q) in a.pixels().iter().zip(b.pixels()) {
+        for s in [16, 8, 0] {
+            let d = f64::from((p >> s) & 0xFF) - f64::from((q >> s) & 0xFF);
+            sum += d * d;
+            n += 1.0;
+        }
+    }
+    if sum == 0.0 {
+        return f64::INFINITY;
+    }
+    10.0 * (255.0f64 * 255.0 / (sum / n)).log10()
+}
+
+/// A screen-like change: a rectangle of a few colours (text, UI), a scroll,
+/// or a smooth photo-like patch.
+#[derive(Clone, Debug)]
+enum Change {
+    Ui {
+        rect: (u16, u16, u16, u16),
+        colours: Vec<u32>,
+        seed: u32,
+    },
+    Scroll {
+        top: u16,
+        height: u16,
+        by: i16,
+    },
+    Photo {
+        rect: (u16, u16, u16, u16),
+        seed: u32,
+    },
+}
+
+fn change() -> impl Strategy<Value = Change> {
+    let rect = (0u16..300, 0u16..200, 1u16..200, 1u16..150);
+    prop_oneof![
+        (
+            rect.clone(),
+            prop::collection::vec(0u32..0x0100_0000, 1..6),
+            any::<u32>()
+        )
+            .prop_map(|(rect, colours, seed)| Change::Ui {
+                rect,
+                colours,
+                seed
+            }),
+        (0u16..100, 20u16..200, -40i16..40).prop_map(|(top, height, by)| Change::Scroll {
+            top,
+            height,
+            by
+        }),
+        (rect, any::<u32>()).prop_map(|(rect, seed)| Change::Photo { rect, seed }),
+    ]
+}
+
+fn mix(mut v: u32) -> u32 {
+    v ^= v >> 15;
+    v = v.wrapping_mul(0x2C1B_3C6D);
+    v ^= v >> 12;
+    v
+}
+
+fn apply(frame: &mut Frame, c: &Change) {
+    match c {
+        Change::Ui {
+            rect: (x, y, w, h),
+            colours,
+            seed,
+        } => {
+            let r = Rect::new(*x, *y, *w, *h).intersect(&frame.bounds());
+            for yy in r.y..r.y + r.h {
+                for xx in r.x..r.x + r.w {
+                    let i =
+                        mix(u32::from(xx) ^ (u32::from(yy) << 16) ^ seed) as usize % colours.len();
+                    frame.row_mut(xx, yy, 1)[0] = colours[i];
+                }
+            }
+        }
+        Change::Scroll { top, height, by } => {
+            let h = frame.height();
+            let (top, height) = ((*top).min(h - 1), (*height).min(h - (*top).min(h - 1)));
+            let by = i32::from(*by);
+            let src_top = i32::from(top) + by.max(0);
+            let dst_top = i32::from(top) - by.min(0);
+            let rows = i32::from(height) - by.abs();
+            if rows > 0 {
+                frame.copy_within(
+                    Rect::new(0, src_top as u16, frame.width(), rows as u16),
+                    0,
+                    dst_top as u16,
+                );
+            }
+        }
+        Change::Photo {
+            rect: (x, y, w, h),
+            seed,
+        } => {
+            let r = Rect::new(*x, *y, *w, *h).intersect(&frame.bounds());
+            let base = mix(*seed);
+            for yy in r.y..r.y + r.h {
+                for xx in r.x..r.x + r.w {
+                    // Smooth gradients with a little grain: photo-like.
+                    let grain = mix(u32::from(xx) * 31 + u32::from(yy) * 17 + seed) % 9;
+                    let r8 = ((u32::from(xx) * 255 / 400 + (base & 0x3F)) + grain).min(255);
+                    let g8 = ((u32::from(yy) * 255 / 300 + ((base >> 8) & 0x3F)) + grain).min(255);
+                    let b8 =
+                        ((u32::from(xx + yy) * 255 / 700 + ((base >> 16) & 0x3F)) + grain).min(255);
+                    frame.row_mut(xx, yy, 1)[0] = (r8 << 16) | (g8 << 8) | b8;
+                }
+            }
+        }
+    }
+}
+
+fn desktop() -> Frame {
+    let mut f = Frame::new(400, 300);
+    f.fill(f.bounds(), 0x00_30_50_70);
+    apply(
+        &mut f,
+        &Change::Ui {
+            rect: (20, 20, 300, 200),
+            colours: vec![0xFFFFFF, 0x101010, 0x7F7F7F],
+            seed: 7,
+        },
+    );
+    f
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    #[test]
+    fn lossless_sequences_arrive_pixel_exact(changes in prop::collection::vec(change(), 1..8)) {
+        let mut encoder = Encoder::new(EncoderConfig { lossy: false, ..EncoderConfig::default() });
+        let mut decoder = Decoder::new();
+        let mut frame = desktop();
+        send(&mut encoder, &mut decoder, &frame);
+        prop_assert_eq!(decoder.picture(), &frame);
+        for c in &changes {
+            apply(&mut frame, c);
+            send(&mut encoder, &mut decoder, &frame);
+            prop_assert_eq!(decoder.picture(), &frame);
+        }
+    }
+
+}
+
+proptest! {
+    // A threshold, not an identity: fixed cases, so a run is repeatable.
+    #![proptest_config(ProptestConfig {
+        cases: 96,
+        rng_seed: proptest::test_runner::RngSeed::Fixed(0x5C12EE),
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn lossy_tiles_keep_their_psnr_then_become_exact(changes in prop::collection::vec(change(), 1..6)) {
+        let mut encoder = Encoder::new(EncoderConfig::default());
+        let mut decoder = Decoder::new();
+        let mut frame = desktop();
+        send(&mut encoder, &mut decoder, &frame);
+        for c in &changes {
+            apply(&mut frame, c);
+            send(&mut encoder, &mut decoder, &frame);
+            let q = psnr(decoder.picture(), &frame);
+            prop_assert!(q >= LOSSY_PSNR_DB, "PSNR {q:.1} dB after {c:?}");
+        }
+        // At rest, lossy tiles are replaced by exact ones within a few updates.
+        for _ in 0..8 {
+            send(&mut encoder, &mut decoder, &frame);
+        }
+        prop_assert_eq!(decoder.picture(), &frame);
+        prop_assert!(encoder.encode(&frame).is_none(), "nothing left to send");
+    }
+
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn any_bytes_leave_the_picture_intact_or_updated(bytes in prop::collection::vec(any::<u8>(), 0..600)) {
+        let mut decoder = Decoder::new();
+        let mut encoder = Encoder::new(EncoderConfig::default());
+        send(&mut encoder, &mut decoder, &desktop());
+        let before = decoder.picture().clone();
+        if let Ok(Message::Update(u)) = wire::decode(&bytes)
+            && decoder.apply(&u).is_err()
+        {
+            prop_assert_eq!(decoder.picture(), &before);
+        }
+    }
+
+    #[test]
+    fn mutated_updates_never_panic_or_half_apply(flip in 0usize..4000, value in any::<u8>()) {
+        let mut frame = desktop();
+        let mut encoder = Encoder::new(EncoderConfig::default());
+        let mut decoder = Decoder::new();
+        send(&mut encoder, &mut decoder, &frame);
+        apply(&mut frame, &Change::Photo { rect: (50, 50, 100, 80), seed: 3 });
+        apply(&mut frame, &Change::Ui { rect: (200, 10, 90, 90), colours: vec![1, 2, 3], seed: 9 });
+        let mut bytes = wire::encode(&Message::Update(encoder.encode(&frame).unwrap()), 6);
+        let at = flip % bytes.len();
+        bytes[at] = value;
+        let before = decoder.picture().clone();
+        if let Ok(Message::Update(u)) = wire::decode(&bytes)
+            && decoder.apply(&u).is_err()
+        {
+            prop_assert_eq!(decoder.picture(), &before);
+        }
+    }
+}
+
+#[test]
+fn a_scroll_is_sent_as_a_copy_and_costs_little() {
+    let mut frame = Frame::new(640, 480);
+    apply(
+        &mut frame,
+        &Change::Ui {
+            rect: (0, 0, 640, 480),
+            colours: vec![0xFFFFFF, 0, 0x336699],
+            seed: 1,
+        },
+    );
+    let mut with = Encoder::new(EncoderConfig::default());
+    let mut without = Encoder::new(EncoderConfig {
+        detect_scroll: false,
+        ..EncoderConfig::default()
+    });
+    let (mut d1, mut d2) = (Decoder::new(), Decoder::new());
+    send(&mut with, &mut d1, &frame);
+    send(&mut without, &mut d2, &frame);
+    // Scroll everything up by 32 rows; 32 new rows appear at the bottom.
+    frame.copy_within(Rect::new(0, 32, 640, 448), 0, 0);
+    apply(
+        &mut frame,
+        &Change::Ui {
+            rect: (0, 448, 640, 32),
+            colours: vec![0xFFFFFF, 0],
+            seed: 2,
+        },
+    );
+    let update = with.encode(&frame).unwrap();
+    assert!(
+        matches!(update.ops[0], wire::Op::Copy { .. }),
+        "{:?}",
+        update.ops.first()
+    );
+    let small = wire::encode(&Message::Update(update.clone()), 6).len();
+    d1.apply(&update).unwrap();
+    let big = send(&mut without, &mut d2, &frame);
+    assert_eq!(d1.picture(), &frame);
+    assert_eq!(d2.picture(), &frame);
+    assert!(small * 4 < big, "with copy {small} B, without {big} B");
+}
+
+#[test]
+fn a_resize_starts_a_keyframe_of_the_new_size() {
+    let mut encoder = Encoder::new(EncoderConfig::default());
+    let mut decoder = Decoder::new();
+    send(&mut encoder, &mut decoder, &desktop());
+    let mut small = Frame::new(200, 100);
+    small.fill(small.bounds(), 0x00AA_BBCC);
+    let update = encoder.encode(&small).unwrap();
+    assert!(update.keyframe);
+    decoder.apply(&update).unwrap();
+    assert_eq!(decoder.picture(), &small);
+    encoder.request_refresh();
+    assert!(encoder.encode(&small).unwrap().keyframe);
+}
