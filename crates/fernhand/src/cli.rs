@@ -22,6 +22,20 @@ pub enum Command {
     Admin(AdminArgs),
     /// Measure a part of Fernhand against a baseline measured in the same run.
     Bench(BenchArgs),
+    /// Record a screen sequence for `bench codec`: capture the X display
+    /// every `interval-ms` into numbered PNG files.
+    #[command(hide = true)]
+    RecordScreen {
+        /// Folder to write (created; must be empty or new).
+        #[arg(long)]
+        out: PathBuf,
+        /// Frames to take.
+        #[arg(long, default_value_t = 60)]
+        frames: u32,
+        /// Milliseconds between frames.
+        #[arg(long, default_value_t = 50)]
+        interval_ms: u64,
+    },
     /// The process under test of `bench relay` (started by the bench).
     #[command(hide = true)]
     BenchNode {
@@ -323,6 +337,10 @@ pub struct BenchArgs {
     /// Seconds of measurement per scenario and side.
     #[arg(long, default_value_t = 1.0)]
     pub seconds: f64,
+    /// `codec`: a folder of sequences, one sub-folder of numbered PNG
+    /// frames each (made by `scripts/record-screen-corpus`, or your own).
+    #[arg(long, default_value = "target/screen-corpus")]
+    pub corpus: PathBuf,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -337,4 +355,8 @@ pub enum BenchArea {
     /// one server (memory) and the delay of a "connect" notice, against a
     /// bare WebSocket push server.
     Agents,
+    /// Screen codec: bytes per frame, encode and decode time and PSNR per
+    /// recorded sequence, against zlib and PNG over the changed rectangles
+    /// and against itself without copy detection.
+    Codec,
 }

@@ -27,6 +27,11 @@ fn main() -> ExitCode {
         cli::Command::Admin(args) => admin::run(&args),
         cli::Command::Bench(args) => bench::run(&args),
         cli::Command::BenchNode { mode } => bench::relay_node::run(&mode),
+        cli::Command::RecordScreen {
+            out,
+            frames,
+            interval_ms,
+        } => bench::corpus::record(&out, frames, interval_ms),
     };
     match result {
         Ok(code) => code,

@@ -1,6 +1,10 @@
 //! The `fernhand` command line, run as a user runs it.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::cast_possible_truncation
+)]
 
 use std::process::Command;
 
@@ -578,4 +582,75 @@ fn admin_commands_work_beside_a_running_server_and_a_backup_restores() {
         std::fs::remove_file(f).unwrap();
     }
     std::fs::remove_dir_all(&data).unwrap();
+}
+
+/// A tiny corpus in the documented format: sub-folders of numbered PNGs.
+fn write_corpus(dir: &std::path::Path) {
+    for (name, frames) in [("terminal-tiny", 3u8), ("photo-tiny", 2)] {
+        let seq = dir.join(name);
+        std::fs::create_dir_all(&seq).unwrap();
+        for i in 0..frames {
+            let file = std::fs::File::create(seq.join(format!("{i:05}.png"))).unwrap();
+            let mut e = png::Encoder::new(file, 96, 64);
+            e.set_color(png::ColorType::Rgb);
+            e.set_depth(png::BitDepth::Eight);
+            let mut w = e.write_header().unwrap();
+            let data: Vec<u8> = (0..96 * 64 * 3)
+                .map(|p: u32| {
+                    if name.starts_with("photo") {
+                        ((p / 3 % 96 + p / 288 + u32::from(i) * 5) % 256) as u8
+                    } else if (p / 288 + u32::from(i)).is_multiple_of(7) {
+                        0
+                    } else {
+                        255
+                    }
+                })
+                .collect();
+            w.write_image_data(&data).unwrap();
+        }
+    }
+}
+
+#[test]
+fn bench_codec_json_reports_every_sequence_against_its_baselines() {
+    let dir = std::env::temp_dir().join(format!("fernhand-corpus-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    write_corpus(&dir);
+    let lines = bench_json(
+        fernhand()
+            .args(["bench", "codec", "--json", "--corpus"])
+            .arg(&dir),
+    );
+    let (summary, scenarios) = lines.split_last().unwrap();
+    assert_eq!(summary["summary"], true);
+    assert_eq!(summary["headline"], "text sequences bytes/frame");
+    for name in [
+        "terminal-tiny bytes/frame",
+        "terminal-tiny encode p50",
+        "photo-tiny bytes/frame",
+    ] {
+        let row = scenarios
+            .iter()
+            .find(|s| s["scenario"] == name)
+            .unwrap_or_else(|| panic!("{name}"));
+        assert!(row["ours"].as_f64().unwrap() > 0.0, "{row}");
+        assert!(row["baseline"].as_f64().unwrap() > 0.0, "{row}");
+    }
+    let terminal = scenarios
+        .iter()
+        .find(|s| s["scenario"] == "terminal-tiny bytes/frame")
+        .unwrap();
+    assert_eq!(terminal["lossy_frames"], 0, "text stays lossless");
+    assert_eq!(terminal["frames"], 3);
+    // A folder without sequences is a clear error.
+    let empty = dir.join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let out = fernhand()
+        .args(["bench", "codec", "--corpus"])
+        .arg(&empty)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no sequences"));
+    std::fs::remove_dir_all(&dir).unwrap();
 }

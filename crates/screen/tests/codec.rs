@@ -174,11 +174,11 @@ proptest! {
         let mut decoder = Decoder::new();
         let mut frame = desktop();
         send(&mut encoder, &mut decoder, &frame);
-        prop_assert_eq!(decoder.picture(), &frame);
+        prop_assert!(decoder.picture() == &frame, "keyframe differs");
         for c in &changes {
             apply(&mut frame, c);
             send(&mut encoder, &mut decoder, &frame);
-            prop_assert_eq!(decoder.picture(), &frame);
+            prop_assert!(decoder.picture() == &frame, "differs after {c:?}");
         }
     }
 
@@ -208,7 +208,7 @@ proptest! {
         for _ in 0..8 {
             send(&mut encoder, &mut decoder, &frame);
         }
-        prop_assert_eq!(decoder.picture(), &frame);
+        prop_assert!(decoder.picture() == &frame, "not exact at rest");
         prop_assert!(encoder.encode(&frame).is_none(), "nothing left to send");
     }
 
@@ -226,7 +226,7 @@ proptest! {
         if let Ok(Message::Update(u)) = wire::decode(&bytes)
             && decoder.apply(&u).is_err()
         {
-            prop_assert_eq!(decoder.picture(), &before);
+            prop_assert!(decoder.picture() == &before, "a refused update changed the picture");
         }
     }
 
@@ -245,7 +245,7 @@ proptest! {
         if let Ok(Message::Update(u)) = wire::decode(&bytes)
             && decoder.apply(&u).is_err()
         {
-            prop_assert_eq!(decoder.picture(), &before);
+            prop_assert!(decoder.picture() == &before, "a refused update changed the picture");
         }
     }
 }

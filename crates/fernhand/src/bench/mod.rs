@@ -8,6 +8,8 @@
 
 mod agents;
 mod agents_node;
+mod codec;
+pub mod corpus;
 mod e2e;
 mod relay;
 pub mod relay_node;
@@ -62,6 +64,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
         BenchArea::E2e => e2e::run(per_side)?,
         BenchArea::Relay => relay::run(per_side)?,
         BenchArea::Agents => agents::run()?,
+        BenchArea::Codec => codec::run(&args.corpus)?,
     };
     print(&report, args.json);
     Ok(ExitCode::SUCCESS)

@@ -19,6 +19,9 @@ use crate::frame::{Frame, Rect};
 use crate::wire::{Op, Update};
 use tile::Content;
 
+/// Changed tiles below which no scroll is looked for.
+const MIN_SCROLL_TILES: usize = 6;
+
 /// Encoder settings.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EncoderConfig {
@@ -141,7 +144,10 @@ impl Encoder {
                     }
                 }
             }
-            if self.config.detect_scroll && !region.is_empty() {
+            // A scroll moves many tiles; a few changed tiles (typing, a
+            // blinking cursor) are not worth the row hashing.
+            let changed_tiles = changed.iter().filter(|&&c| c).count();
+            if self.config.detect_scroll && changed_tiles >= MIN_SCROLL_TILES {
                 let moved = diff_bounds(reference, frame, region)
                     .and_then(|exact| detect_scroll(reference, frame, exact));
                 if let Some((src, dst_y)) = moved {
@@ -184,23 +190,38 @@ impl Encoder {
             return None;
         }
         let mut kinds = vec![Kind::Done; count];
+        let side = self.side();
         for ty in 0..rows {
             for tx in 0..cols {
                 let i = usize::from(ty) * usize::from(cols) + usize::from(tx);
                 if !changed[i] && !exact[i] {
                     continue;
                 }
-                let r = self.tile_rect(frame, tx, ty);
+                let whole = tile_rect(side, frame, tx, ty);
+                // Only the part that changed (typing changes a few glyphs of
+                // a tile); whole tiles keep their chance to merge.
+                // (A tile still partly lossy is sent whole, so all of it
+                // becomes exact.)
+                let r = match self.reference.as_ref() {
+                    Some(reference) if !keyframe && changed[i] && self.lossy_age[i] == 0 => {
+                        diff_bounds(reference, frame, whole).unwrap_or(whole)
+                    }
+                    _ => whole,
+                };
                 let pixels = frame.crop(r);
                 match tile::classify(&pixels) {
-                    Content::Solid(rgb) => kinds[i] = Kind::Solid(rgb),
+                    Content::Solid(rgb) if r == whole => kinds[i] = Kind::Solid(rgb),
+                    Content::Solid(rgb) => ops.push(Op::Solid { rect: r, rgb }),
                     Content::Palette(colours, indices) => ops.push(Op::Palette {
                         rect: r,
                         colours,
                         indices,
                     }),
                     Content::Many
-                        if self.config.lossy && !exact[i] && tile::photographic(&pixels, r.w) =>
+                        if self.config.lossy
+                            && !exact[i]
+                            && r == whole
+                            && tile::photographic(&pixels, r.w) =>
                     {
                         kinds[i] = Kind::Photo
                     }
