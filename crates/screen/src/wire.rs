@@ -11,9 +11,8 @@
 
 use crate::frame::Rect;
 use flate2::Compression;
-use flate2::read::ZlibDecoder;
 use flate2::write::ZlibEncoder;
-use std::io::{Read, Write};
+use std::io::Write;
 use thiserror::Error;
 
 /// Message kinds (first byte).
@@ -47,8 +46,11 @@ pub mod op {
 /// Flag bit of an update: it repaints the whole picture.
 pub const FLAG_KEYFRAME: u8 = 0x01;
 
-/// The most bytes a message's zlib section may unpack to.
-pub const MAX_UNPACKED: usize = 64 << 20;
+/// The largest picture (pixels): 8192 × 4096, enough for two 4K monitors.
+pub const MAX_PIXELS: usize = 1 << 25;
+/// The most bytes a message's zlib section may unpack to (a lossless
+/// keyframe of the largest picture, plus palettes).
+pub const MAX_UNPACKED: usize = 3 * MAX_PIXELS + (4 << 20);
 /// Largest cursor image side.
 pub const MAX_CURSOR: u16 = 256;
 
@@ -185,6 +187,9 @@ pub enum WireError {
     /// A palette index names no colour.
     #[error("palette index out of range")]
     BadIndex,
+    /// The picture, or what the operations paint, is larger than allowed.
+    #[error("update too large")]
+    TooLarge,
 }
 
 /// Bits per palette index for `colours` colours.
@@ -406,13 +411,15 @@ fn unzlib(packed: &[u8], expected: usize) -> Result<Vec<u8>, WireError> {
             Err(WireError::BadData("packed bytes for an empty section"))
         };
     }
+    // Exactly one complete zlib stream, exactly `expected` bytes, nothing
+    // after it.
     let mut out = Vec::with_capacity(expected);
-    let limit = u64::try_from(expected).unwrap_or(u64::MAX) + 1;
-    ZlibDecoder::new(packed)
-        .take(limit)
-        .read_to_end(&mut out)
+    let mut z = flate2::Decompress::new(true);
+    let status = z
+        .decompress_vec(packed, &mut out, flate2::FlushDecompress::Finish)
         .map_err(|_| WireError::BadData("corrupt zlib stream"))?;
-    if out.len() != expected {
+    let consumed = usize::try_from(z.total_in()).unwrap_or(usize::MAX);
+    if status != flate2::Status::StreamEnd || consumed != packed.len() || out.len() != expected {
         return Err(WireError::BadData("section size differs from its header"));
     }
     Ok(out)
@@ -460,6 +467,14 @@ fn update(r: &mut Reader<'_>) -> Result<Update, WireError> {
     }
     let seq = r.u32()?;
     let (width, height) = (r.u16()?, r.u16()?);
+    let pixels = usize::from(width) * usize::from(height);
+    if pixels > MAX_PIXELS {
+        return Err(WireError::TooLarge);
+    }
+    // What the operations paint from data (palette, raw, JPEG) may cover the
+    // picture once: the encoder never sends more, and the viewer's memory
+    // stays bounded by the picture's size.
+    let mut painted = 0usize;
     let count = r.u16()?;
     let packed_len = usize::try_from(r.u32()?).map_err(|_| WireError::Truncated)?;
     let unpacked_len = usize::try_from(r.u32()?).map_err(|_| WireError::Truncated)?;
@@ -490,6 +505,7 @@ fn update(r: &mut Reader<'_>) -> Result<Update, WireError> {
             op::PALETTE => {
                 let rect = checked(r.rect()?, width, height)?;
                 let n = usize::from(r.u8()?) + 1;
+                painted = painted.saturating_add(rect.area());
                 need = need
                     .saturating_add(n * 3)
                     .saturating_add(packed_row(rect.w, index_bits(n)) * usize::from(rect.h));
@@ -497,17 +513,22 @@ fn update(r: &mut Reader<'_>) -> Result<Update, WireError> {
             }
             op::RAW => {
                 let rect = checked(r.rect()?, width, height)?;
+                painted = painted.saturating_add(rect.area());
                 need = need.saturating_add(rect.area() * 3);
                 Pending::Raw(rect)
             }
             op::JPEG => {
                 let rect = checked(r.rect()?, width, height)?;
+                painted = painted.saturating_add(rect.area());
                 let len = usize::try_from(r.u32()?).map_err(|_| WireError::Truncated)?;
                 let data = r.take(len)?.to_vec();
                 Pending::Ready(Op::Jpeg { rect, data })
             }
             other => return Err(WireError::UnknownOp(other)),
         };
+        if painted > pixels {
+            return Err(WireError::TooLarge);
+        }
         pending.push(item);
     }
     if need != unpacked_len {
@@ -604,4 +625,66 @@ pub fn decode(bytes: &[u8]) -> Result<Message, WireError> {
     };
     r.finish()?;
     Ok(m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(width: u16, height: u16, ops: u16, packed: u32, unpacked: u32) -> Vec<u8> {
+        let mut b = vec![kind::UPDATE, 0];
+        b.extend_from_slice(&1u32.to_be_bytes());
+        b.extend_from_slice(&width.to_be_bytes());
+        b.extend_from_slice(&height.to_be_bytes());
+        b.extend_from_slice(&ops.to_be_bytes());
+        b.extend_from_slice(&packed.to_be_bytes());
+        b.extend_from_slice(&unpacked.to_be_bytes());
+        b
+    }
+
+    #[test]
+    fn huge_pictures_and_overpainting_are_refused_before_allocation() {
+        assert_eq!(
+            decode(&header(65535, 65535, 0, 0, 0)),
+            Err(WireError::TooLarge)
+        );
+        // Two 1-colour palettes over the whole 64×64 picture: twice its area.
+        let mut b = header(64, 64, 2, 0, 0);
+        for _ in 0..2 {
+            b.push(op::PALETTE);
+            for v in [0u16, 0, 64, 64] {
+                b.extend_from_slice(&v.to_be_bytes());
+            }
+            b.push(0);
+        }
+        assert_eq!(decode(&b), Err(WireError::TooLarge));
+    }
+
+    #[test]
+    fn a_truncated_or_padded_zlib_section_is_refused() {
+        let update = Message::Update(Update {
+            seq: 1,
+            keyframe: true,
+            width: 8,
+            height: 8,
+            ops: vec![Op::Raw {
+                rect: Rect::new(0, 0, 8, 8),
+                pixels: (0..64).collect(),
+            }],
+        });
+        let good = encode(&update, 6);
+        assert_eq!(decode(&good), Ok(update));
+        // Cut the checksum off, keeping the declared packed length honest.
+        let mut cut = good.clone();
+        cut.truncate(cut.len() - 2);
+        let plen = u32::from_be_bytes([cut[12], cut[13], cut[14], cut[15]]) - 2;
+        cut[12..16].copy_from_slice(&plen.to_be_bytes());
+        assert!(matches!(decode(&cut), Err(WireError::BadData(_))));
+        // A byte after the stream, inside the declared length.
+        let mut padded = good;
+        padded.push(0);
+        let plen = u32::from_be_bytes([padded[12], padded[13], padded[14], padded[15]]) + 1;
+        padded[12..16].copy_from_slice(&plen.to_be_bytes());
+        assert!(matches!(decode(&padded), Err(WireError::BadData(_))));
+    }
 }

@@ -25,7 +25,9 @@ const MIN_SCROLL_TILES: usize = 6;
 /// Encoder settings.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EncoderConfig {
-    /// Tile side in pixels (a multiple of 8; JPEG blocks stay aligned).
+    /// Tile side in pixels (32–1024, rounded down to a multiple of 8 so JPEG
+    /// blocks stay aligned; at least 32 keeps an update within the wire
+    /// format's 65,535 operations).
     pub tile: u16,
     /// Whether photographic tiles may be sent as JPEG.
     pub lossy: bool,
@@ -103,7 +105,7 @@ impl Encoder {
     }
 
     fn side(&self) -> u16 {
-        self.config.tile.clamp(8, 1024) / 8 * 8
+        self.config.tile.clamp(32, 1024) / 8 * 8
     }
 
     fn tiles(&self, frame: &Frame) -> (u16, u16) {
@@ -132,7 +134,7 @@ impl Encoder {
             self.lossy_age = vec![0; count];
             self.reference = Some(frame.clone());
         } else if let Some(reference) = self.reference.as_mut() {
-            let t = self.config.tile.clamp(8, 1024) / 8 * 8;
+            let t = self.config.tile.clamp(32, 1024) / 8 * 8;
             let tile_rect = |tx: u16, ty: u16| tile_rect(t, frame, tx, ty);
             let mut region = Rect::default();
             for ty in 0..rows {
@@ -157,14 +159,39 @@ impl Encoder {
                         dst_x: src.x,
                         dst_y,
                     });
-                    // Moved lossy pixels stay lossy: mark the destination.
+                    // Moved lossy pixels stay lossy: a destination tile is
+                    // marked when the source area that lands on it held a
+                    // lossy tile.
                     let dst = Rect::new(src.x, dst_y, src.w, src.h);
+                    let before = self.lossy_age.clone();
+                    let lossy_at = |r: Rect| {
+                        (0..rows).any(|sy| {
+                            (0..cols).any(|sx| {
+                                before[usize::from(sy) * usize::from(cols) + usize::from(sx)] > 0
+                                    && !tile_rect(sx, sy).intersect(&r).is_empty()
+                            })
+                        })
+                    };
                     for ty in 0..rows {
                         for tx in 0..cols {
                             let i = usize::from(ty) * usize::from(cols) + usize::from(tx);
                             let r = tile_rect(tx, ty);
-                            if !r.intersect(&dst).is_empty() {
-                                self.lossy_age[i] = self.lossy_age[i].max(1);
+                            let landed = r.intersect(&dst);
+                            if !landed.is_empty() {
+                                // Where those pixels came from.
+                                let from_y =
+                                    i32::from(landed.y) - i32::from(dst_y) + i32::from(src.y);
+                                let from = Rect::new(
+                                    landed.x,
+                                    u16::try_from(from_y).unwrap_or(0),
+                                    landed.w,
+                                    landed.h,
+                                );
+                                self.lossy_age[i] = if lossy_at(from) {
+                                    self.lossy_age[i].max(1)
+                                } else {
+                                    self.lossy_age[i]
+                                };
                             }
                             changed[i] = !reference.same_in(frame, r);
                         }

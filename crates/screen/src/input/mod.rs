@@ -60,6 +60,9 @@ pub enum InputError {
     /// A key cannot be typed (no free key code to map it to).
     #[error("cannot type {0:?}")]
     Untypable(char),
+    /// The clipboard holds something this cannot read.
+    #[error("clipboard: {0}")]
+    Clipboard(&'static str),
     /// A coordinate lies off the screen.
     #[error("({0}, {1}) is off the screen")]
     OffScreen(i32, i32),

@@ -205,6 +205,19 @@ impl X11Input {
         Ok(())
     }
 
+    /// Reload the keyboard map if it changed (another layout chosen, or
+    /// our own borrowed codes): drains the events this connection got.
+    fn refresh_keymap(&mut self) -> Result<(), InputError> {
+        let mut changed = false;
+        while let Some(event) = self.conn.poll_for_event().map_err(conn_err)? {
+            changed |= matches!(event, Event::MappingNotify(_));
+        }
+        if changed {
+            self.keymap = Keymap::load(&self.conn)?;
+        }
+        Ok(())
+    }
+
     fn modifier_code(&self, m: Modifier) -> Result<u8, InputError> {
         let sym = match m {
             Modifier::Shift => keysym::SHIFT_L,
@@ -287,7 +300,13 @@ impl Input for X11Input {
     }
 
     fn text(&mut self, text: &str) -> Result<(), InputError> {
-        for c in text.chars() {
+        self.refresh_keymap()?;
+        let mut chars = text.chars().peekable();
+        while let Some(c) = chars.next() {
+            // "\r\n" is one line break, not two.
+            if c == '\r' && chars.peek() == Some(&'\n') {
+                continue;
+            }
             self.tap_sym(keysym_of(c), c)?;
         }
         self.sync()
@@ -393,7 +412,14 @@ fn read_clipboard(
                         .map_err(conn_err)?
                         .reply()
                         .map_err(conn_err)?;
-                    result = Ok(Some(String::from_utf8_lossy(&reply.value).into_owned()));
+                    // Text larger than one property comes in pieces (INCR),
+                    // which this does not collect: refuse rather than return
+                    // the size header as text.
+                    result = if reply.type_ == utf8 || reply.type_ == u32::from(AtomEnum::STRING) {
+                        Ok(Some(String::from_utf8_lossy(&reply.value).into_owned()))
+                    } else {
+                        Err(InputError::Clipboard("text too large or not text"))
+                    };
                 }
                 break;
             }
