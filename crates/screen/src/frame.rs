@@ -220,6 +220,23 @@ impl Frame {
         true
     }
 
+    /// Peak signal-to-noise ratio of `other` against this picture, in dB,
+    /// over R, G and B (infinite when equal; pictures of the same size).
+    pub fn psnr(&self, other: &Frame) -> f64 {
+        let mut sum = 0f64;
+        for (p, q) in self.pixels.iter().zip(&other.pixels) {
+            for s in [16, 8, 0] {
+                let d = f64::from((p >> s) & 0xFF) - f64::from((q >> s) & 0xFF);
+                sum += d * d;
+            }
+        }
+        if sum == 0.0 {
+            return f64::INFINITY;
+        }
+        let samples = 3.0 * self.pixels.len().max(1) as f64;
+        10.0 * (255.0f64 * 255.0 / (sum / samples)).log10()
+    }
+
     /// Whether `r` holds the same pixels here and in `other` (same size).
     pub fn same_in(&self, other: &Frame, r: Rect) -> bool {
         (r.y..r.y + r.h).all(|y| self.row(r.x, y, r.w) == other.row(r.x, y, r.w))
@@ -249,6 +266,17 @@ mod tests {
         // Clipped, never out of bounds.
         g.copy_within(Rect::new(2, 2, 10, 10), 3, 3);
         g.copy_within(Rect::new(0, 0, 4, 4), 60_000, 0);
+    }
+
+    #[test]
+    fn psnr_is_infinite_for_equal_pictures_and_falls_with_error() {
+        let a = Frame::from_pixels(2, 1, vec![0x00_10_20_30, 0x00_40_50_60]).unwrap();
+        assert!(a.psnr(&a).is_infinite());
+        let near = Frame::from_pixels(2, 1, vec![0x00_11_20_30, 0x00_40_50_60]).unwrap();
+        let far = Frame::from_pixels(2, 1, vec![0x00_90_20_30, 0x00_40_50_60]).unwrap();
+        // One sample off by 1 of six: 10·log10(255² · 6) ≈ 55.9 dB.
+        assert!((a.psnr(&near) - 55.9).abs() < 0.1, "{}", a.psnr(&near));
+        assert!(a.psnr(&far) < a.psnr(&near));
     }
 
     #[test]

@@ -18,5 +18,6 @@ pub mod frame;
 pub mod input;
 pub mod rate;
 pub mod wire;
+mod x11;
 
 pub use frame::{Frame, Rect};

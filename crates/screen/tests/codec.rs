@@ -34,22 +34,6 @@ fn send(encoder: &mut Encoder, decoder: &mut Decoder, frame: &Frame) -> usize {
     }
 }
 
-fn psnr(a: &Frame, b: &Frame) -> f64 {
-    let mut sum = 0f64;
-    let mut n = 0f64;
-    for (p, q) in a.pixels().iter().zip(b.pixels()) {
-        for s in [16, 8, 0] {
-            let d = f64::from((p >> s) & 0xFF) - f64::from((q >> s) & 0xFF);
-            sum += d * d;
-            n += 1.0;
-        }
-    }
-    if sum == 0.0 {
-        return f64::INFINITY;
-    }
-    10.0 * (255.0f64 * 255.0 / (sum / n)).log10()
-}
-
 /// A screen-like change: a rectangle of a few colours (text, UI), a scroll,
 /// or a smooth photo-like patch.
 #[derive(Clone, Debug)]
@@ -201,7 +185,7 @@ proptest! {
         for c in &changes {
             apply(&mut frame, c);
             send(&mut encoder, &mut decoder, &frame);
-            let q = psnr(decoder.picture(), &frame);
+            let q = frame.psnr(decoder.picture());
             prop_assert!(q >= LOSSY_PSNR_DB, "PSNR {q:.1} dB after {c:?}");
         }
         // At rest, lossy tiles are replaced by exact ones within a few updates.

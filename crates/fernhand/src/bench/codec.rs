@@ -48,22 +48,6 @@ fn ms(since: Instant) -> f64 {
     since.elapsed().as_secs_f64() * 1000.0
 }
 
-fn psnr(a: &Frame, b: &Frame) -> f64 {
-    let (mut sum, mut n) = (0f64, 0f64);
-    for (p, q) in a.pixels().iter().zip(b.pixels()) {
-        for s in [16, 8, 0] {
-            let d = f64::from((p >> s) & 0xFF) - f64::from((q >> s) & 0xFF);
-            sum += d * d;
-            n += 1.0;
-        }
-    }
-    if sum == 0.0 {
-        f64::INFINITY
-    } else {
-        10.0 * (65025.0 / (sum / n)).log10()
-    }
-}
-
 fn ours(seq: &Sequence, config: EncoderConfig) -> anyhow::Result<Measured> {
     let mut encoder = Encoder::new(config);
     let mut decoder = Decoder::new();
@@ -102,7 +86,7 @@ fn ours(seq: &Sequence, config: EncoderConfig) -> anyhow::Result<Measured> {
         m.decode_ms.push(decode);
         if lossy {
             m.lossy_frames += 1;
-            m.psnr_min = m.psnr_min.min(psnr(decoder.picture(), frame));
+            m.psnr_min = m.psnr_min.min(frame.psnr(decoder.picture()));
         }
     }
     if decoder.picture() != seq.frames.last().unwrap_or(decoder.picture()) && m.lossy_frames == 0 {

@@ -32,13 +32,8 @@ pub struct X11Capture {
 impl X11Capture {
     /// Connect to `display` (`None`: `$DISPLAY`) and start tracking damage.
     pub fn connect(display: Option<&str>) -> Result<X11Capture, CaptureError> {
-        let (conn, screen) =
-            x11rb::connect(display).map_err(|e| CaptureError::NoDisplay(e.to_string()))?;
+        let (conn, root_screen) = crate::x11::open(display).map_err(CaptureError::NoDisplay)?;
         let setup = conn.setup();
-        let root_screen = setup
-            .roots
-            .get(screen)
-            .ok_or(CaptureError::Missing("the default screen"))?;
         let root = root_screen.root;
         let depth = root_screen.root_depth;
         let format = setup

@@ -111,13 +111,7 @@ pub struct X11Input {
 impl X11Input {
     /// Connect to `display` (`None`: `$DISPLAY`).
     pub fn connect(display: Option<&str>) -> Result<X11Input, InputError> {
-        let (conn, screen) =
-            x11rb::connect(display).map_err(|e| InputError::NoDisplay(e.to_string()))?;
-        let root_screen = conn
-            .setup()
-            .roots
-            .get(screen)
-            .ok_or(InputError::Missing("the default screen"))?;
+        let (conn, root_screen) = crate::x11::open(display).map_err(InputError::NoDisplay)?;
         let root = root_screen.root;
         let size = (root_screen.width_in_pixels, root_screen.height_in_pixels);
         conn.xtest_get_version(2, 2)
@@ -442,14 +436,8 @@ struct ClipboardOwner {
 
 impl ClipboardOwner {
     fn start(display: Option<&str>, text: &str) -> Result<ClipboardOwner, InputError> {
-        let (conn, screen) =
-            x11rb::connect(display).map_err(|e| InputError::NoDisplay(e.to_string()))?;
-        let root = conn
-            .setup()
-            .roots
-            .get(screen)
-            .ok_or(InputError::Missing("the default screen"))?
-            .root;
+        let (conn, screen) = crate::x11::open(display).map_err(InputError::NoDisplay)?;
+        let root = screen.root;
         let atoms = [
             atom(&conn, "CLIPBOARD")?,
             atom(&conn, "UTF8_STRING")?,

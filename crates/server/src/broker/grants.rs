@@ -5,7 +5,6 @@
 
 use fernhand_protocol::ticket::Role;
 use fernhand_protocol::{MemberId, SessionId, TenantId};
-use sha2::{Digest, Sha256};
 use std::time::SystemTime;
 
 /// What a grant allows.
@@ -25,7 +24,7 @@ pub struct Grant {
     pub expires: SystemTime,
 }
 
-/// The stored form of a grant token.
+/// The stored form of a grant token: SHA-256, as for every token.
 pub(crate) fn hash(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
+    crate::app::crypto::token_hash(token)
 }

@@ -258,9 +258,7 @@ impl Broker {
         region: Option<&str>,
         lifetime: Duration,
     ) -> Result<String, BrokerError> {
-        let mut raw = [0u8; 32];
-        getrandom::fill(&mut raw).map_err(|_| BrokerError::Entropy)?;
-        let token = URL_SAFE_NO_PAD.encode(raw);
+        let token = crate::app::crypto::token().ok_or(BrokerError::Entropy)?;
         let row = GrantRow {
             tenant_id: tenant.to_string(),
             session_id: session.to_string(),
@@ -272,7 +270,8 @@ impl Broker {
         let mut p = self.store.platform().await?;
         state::insert_grant(&mut p, &grants::hash(&token), &row).await?;
         p.commit().await?;
-        Ok(token)
+        // The caller hands it on once; the zeroised copy goes here.
+        Ok(token.as_str().to_owned())
     }
 
     /// The session is over: forget its placement and grants.
