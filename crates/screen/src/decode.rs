@@ -2,11 +2,14 @@
 //! scripted expert client and the tests use, and what the browser's decoder
 //! is checked against.
 //!
-//! An update is prepared completely (every JPEG decoded and its size
-//! checked) before any pixel changes, so a bad update leaves the picture as
-//! it was.
+//! An update is prepared completely (every JPEG and video picture decoded
+//! and its size checked) before any pixel changes, so a bad update leaves
+//! the picture as it was. (A video stream's decoder has then seen the
+//! access unit; the viewer asks for a refresh after any error, and the
+//! host answers with a keyframe and a new stream.)
 
 use crate::frame::{Frame, Rect};
+use crate::video::{VideoDecoder, VideoError};
 use crate::wire::{Op, Update};
 use thiserror::Error;
 use zune_core::bytestream::ZCursor;
@@ -34,6 +37,13 @@ pub enum ApplyError {
     /// A rectangle lies outside the picture.
     #[error("rectangle outside the picture")]
     Outside,
+    /// A video picture does not decode.
+    #[error("video: {0}")]
+    Video(#[from] VideoError),
+    /// A video picture continues no stream the viewer has (or one over
+    /// another rectangle).
+    #[error("video picture without its stream")]
+    NoStream,
 }
 
 /// Decode a baseline JPEG of exactly `rect`'s size into pixels.
@@ -57,10 +67,11 @@ pub fn jpeg_pixels(data: &[u8], rect: Rect) -> Result<Vec<u32>, ApplyError> {
 }
 
 /// The viewer's picture.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct Decoder {
     picture: Frame,
     last_seq: Option<u32>,
+    video: Option<VideoDecoder>,
 }
 
 impl Default for Decoder {
@@ -68,6 +79,7 @@ impl Default for Decoder {
         Decoder {
             picture: Frame::new(0, 0),
             last_seq: None,
+            video: None,
         }
     }
 }
@@ -99,6 +111,9 @@ impl Decoder {
         let bounds = Rect::new(0, 0, u.width, u.height);
         let inside = |r: &Rect| !r.is_empty() && r.fits(u.width, u.height);
         let mut ready = Vec::with_capacity(u.ops.len());
+        // A new stream replaces the old one only if the update applies.
+        let mut new_video: Option<VideoDecoder> = None;
+        let resized = self.picture.bounds() != bounds;
         for o in &u.ops {
             ready.push(match o {
                 Op::Copy { src, dst_x, dst_y } => {
@@ -147,10 +162,35 @@ impl Decoder {
                     }
                     Ready::Pixels(*rect, jpeg_pixels(data, *rect)?.into())
                 }
+                Op::Video {
+                    rect,
+                    new_stream,
+                    data,
+                } => {
+                    if !inside(rect) {
+                        return Err(ApplyError::Outside);
+                    }
+                    if *new_stream {
+                        new_video = Some(VideoDecoder::new(*rect)?);
+                    }
+                    let stream = match new_video.as_mut() {
+                        Some(v) => v,
+                        None if resized => return Err(ApplyError::NoStream),
+                        None => self.video.as_mut().ok_or(ApplyError::NoStream)?,
+                    };
+                    if stream.rect() != *rect {
+                        return Err(ApplyError::NoStream);
+                    }
+                    Ready::Pixels(*rect, stream.decode(data)?.into())
+                }
             });
         }
-        if self.picture.bounds() != bounds {
+        if resized {
             self.picture = Frame::new(u.width, u.height);
+            self.video = None;
+        }
+        if new_video.is_some() {
+            self.video = new_video;
         }
         for r in ready {
             match r {

@@ -6,6 +6,7 @@
 //!   and few-colour tiles lossless, photographic tiles JPEG, scrolls as
 //!   copies, lossy tiles made lossless once they stop changing;
 //! - [`decode`]: the reference decoder;
+//! - [`video`]: H.264 for regions that change like video;
 //! - [`rate`]: quality and pacing from a bandwidth target and the viewer's
 //!   acknowledgements;
 //! - [`capture`]: the capture trait and its X11 backend;
@@ -17,6 +18,7 @@ pub mod encode;
 pub mod frame;
 pub mod input;
 pub mod rate;
+pub mod video;
 pub mod wire;
 mod x11;
 

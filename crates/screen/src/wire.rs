@@ -41,7 +41,13 @@ pub mod op {
     pub const RAW: u8 = 0x04;
     /// A baseline JPEG of exactly the rectangle's size (lossy).
     pub const JPEG: u8 = 0x05;
+    /// One H.264 access unit of the video stream over the rectangle (lossy).
+    pub const VIDEO: u8 = 0x06;
 }
+
+/// Flag bit of a video operation: it starts a new stream (an IDR picture;
+/// the viewer drops the decoder of the stream before).
+pub const VIDEO_NEW_STREAM: u8 = 0x01;
 
 /// Flag bit of an update: it repaints the whole picture.
 pub const FLAG_KEYFRAME: u8 = 0x01;
@@ -94,6 +100,15 @@ pub enum Op {
         /// Where.
         rect: Rect,
         /// The JPEG file.
+        data: Vec<u8>,
+    },
+    /// `rect` as the next picture of an H.264 stream (even sides).
+    Video {
+        /// Where.
+        rect: Rect,
+        /// Whether it starts a new stream.
+        new_stream: bool,
+        /// One access unit, Annex B byte stream.
         data: Vec<u8>,
     },
 }
@@ -286,6 +301,19 @@ impl Writer {
             Op::Jpeg { rect, data } => {
                 self.head.push(op::JPEG);
                 put_rect(&mut self.head, rect);
+                let len = u32::try_from(data.len()).unwrap_or(u32::MAX);
+                self.head.extend_from_slice(&len.to_be_bytes());
+                self.head.extend_from_slice(data);
+            }
+            Op::Video {
+                rect,
+                new_stream,
+                data,
+            } => {
+                self.head.push(op::VIDEO);
+                put_rect(&mut self.head, rect);
+                self.head
+                    .push(if *new_stream { VIDEO_NEW_STREAM } else { 0 });
                 let len = u32::try_from(data.len()).unwrap_or(u32::MAX);
                 self.head.extend_from_slice(&len.to_be_bytes());
                 self.head.extend_from_slice(data);
@@ -523,6 +551,24 @@ fn update(r: &mut Reader<'_>) -> Result<Update, WireError> {
                 let len = usize::try_from(r.u32()?).map_err(|_| WireError::Truncated)?;
                 let data = r.take(len)?.to_vec();
                 Pending::Ready(Op::Jpeg { rect, data })
+            }
+            op::VIDEO => {
+                let rect = checked(r.rect()?, width, height)?;
+                if !rect.w.is_multiple_of(2) || !rect.h.is_multiple_of(2) {
+                    return Err(WireError::BadRect(rect, width, height));
+                }
+                painted = painted.saturating_add(rect.area());
+                let flags = r.u8()?;
+                if flags & !VIDEO_NEW_STREAM != 0 {
+                    return Err(WireError::Reserved);
+                }
+                let len = usize::try_from(r.u32()?).map_err(|_| WireError::Truncated)?;
+                let data = r.take(len)?.to_vec();
+                Pending::Ready(Op::Video {
+                    rect,
+                    new_stream: flags & VIDEO_NEW_STREAM != 0,
+                    data,
+                })
             }
             other => return Err(WireError::UnknownOp(other)),
         };

@@ -291,3 +291,149 @@ fn a_resize_starts_a_keyframe_of_the_new_size() {
     encoder.request_refresh();
     assert!(encoder.encode(&small).unwrap().keyframe);
 }
+
+/// Frame `n` of a "video": a photo-like picture that drifts a few pixels
+/// per frame, drawn over `rect`.
+fn play(frame: &mut Frame, rect: Rect, n: u32) {
+    for yy in rect.y..rect.y + rect.h {
+        for xx in rect.x..rect.x + rect.w {
+            let (x, y) = (u32::from(xx - rect.x) + 3 * n, u32::from(yy - rect.y) + n);
+            let grain = mix(x * 31 + y * 17) % 7;
+            let r8 = ((x * 3 / 2) % 200 + grain).min(255);
+            let g8 = ((y * 2) % 180 + 40 + grain).min(255);
+            let b8 = (((x + y) / 3) % 150 + 60 + grain).min(255);
+            frame.row_mut(xx, yy, 1)[0] = (r8 << 16) | (g8 << 8) | b8;
+        }
+    }
+}
+
+fn video_ops(update: &wire::Update) -> Vec<(Rect, bool)> {
+    update
+        .ops
+        .iter()
+        .filter_map(|o| match o {
+            wire::Op::Video {
+                rect, new_stream, ..
+            } => Some((*rect, *new_stream)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_playing_video_becomes_an_h264_stream_then_exact_at_rest() {
+    let mut frame = desktop();
+    let area = Rect::new(64, 64, 256, 192);
+    let mut encoder = Encoder::new(EncoderConfig::default());
+    let mut jpeg_only = Encoder::new(EncoderConfig {
+        video: false,
+        ..EncoderConfig::default()
+    });
+    let (mut decoder, mut d2) = (Decoder::new(), Decoder::new());
+    send(&mut encoder, &mut decoder, &frame);
+    send(&mut jpeg_only, &mut d2, &frame);
+    let (mut video_bytes, mut jpeg_bytes, mut streams) = (0, 0, Vec::new());
+    for n in 0..20 {
+        play(&mut frame, area, n);
+        let update = encoder.encode(&frame).unwrap();
+        streams.extend(video_ops(&update));
+        let bytes = wire::encode(&Message::Update(update), 6);
+        let Message::Update(parsed) = wire::decode(&bytes).unwrap() else {
+            panic!("not an update")
+        };
+        decoder.apply(&parsed).unwrap();
+        let jpeg = send(&mut jpeg_only, &mut d2, &frame);
+        if n >= 10 {
+            video_bytes += bytes.len();
+            jpeg_bytes += jpeg;
+        }
+        let q = frame.psnr(decoder.picture());
+        assert!(q >= LOSSY_PSNR_DB, "frame {n}: PSNR {q:.1} dB");
+    }
+    // One stream, over the video's tiles, started once.
+    assert!(streams.len() >= 15, "{} video pictures", streams.len());
+    assert!(streams.iter().all(|(r, _)| *r == area), "{streams:?}");
+    assert_eq!(streams.iter().filter(|(_, new)| *new).count(), 1);
+    assert!(streams[0].1, "the first picture starts the stream");
+    assert!(
+        video_bytes * 2 < jpeg_bytes,
+        "H.264 {video_bytes} B vs JPEG tiles {jpeg_bytes} B"
+    );
+    // Paused: the stream ends and the region becomes exact.
+    for _ in 0..24 {
+        send(&mut encoder, &mut decoder, &frame);
+    }
+    assert_eq!(encoder.video_rect(), None);
+    assert!(decoder.picture() == &frame, "not exact at rest");
+    assert!(encoder.encode(&frame).is_none(), "nothing left to send");
+}
+
+#[test]
+fn a_moved_video_starts_a_new_stream() {
+    let mut frame = desktop();
+    let mut encoder = Encoder::new(EncoderConfig::default());
+    let mut decoder = Decoder::new();
+    send(&mut encoder, &mut decoder, &frame);
+    let mut streams = Vec::new();
+    for (n, at) in (0..8)
+        .map(|n| (n, Rect::new(0, 0, 192, 128)))
+        .chain((8..16).map(|n| (n, Rect::new(192, 128, 192, 128))))
+    {
+        play(&mut frame, at, n);
+        let update = encoder.encode(&frame).unwrap();
+        streams.extend(video_ops(&update));
+        decoder.apply(&update).unwrap();
+        assert!(frame.psnr(decoder.picture()) >= LOSSY_PSNR_DB);
+    }
+    let starts: Vec<Rect> = streams
+        .iter()
+        .filter(|(_, new)| *new)
+        .map(|(r, _)| *r)
+        .collect();
+    assert!(starts.len() >= 2, "{streams:?}");
+    assert_eq!(starts[0], Rect::new(0, 0, 192, 128));
+    // The later stream covers where the video went.
+    let last = *starts.last().unwrap();
+    assert_eq!(
+        last.union(&Rect::new(192, 128, 192, 128)),
+        last,
+        "{starts:?}"
+    );
+}
+
+#[test]
+fn a_video_picture_without_its_stream_is_refused_and_changes_nothing() {
+    let mut frame = desktop();
+    let area = Rect::new(64, 64, 256, 192);
+    let mut encoder = Encoder::new(EncoderConfig::default());
+    let mut decoder = Decoder::new();
+    send(&mut encoder, &mut decoder, &frame);
+    let mut late = Decoder::new();
+    let mut first_video = None;
+    for n in 0..12 {
+        play(&mut frame, area, n);
+        let update = encoder.encode(&frame).unwrap();
+        decoder.apply(&update).unwrap();
+        if !video_ops(&update).is_empty() && first_video.is_none() {
+            first_video = Some(n);
+        } else if first_video.is_some() {
+            // A viewer that missed the stream's start refuses what follows.
+            late.apply(&wire::Update {
+                seq: update.seq,
+                keyframe: false,
+                width: update.width,
+                height: update.height,
+                ops: vec![],
+            })
+            .unwrap();
+            let before = late.picture().clone();
+            assert_eq!(
+                late.apply(&update),
+                Err(fernhand_screen::decode::ApplyError::NoStream)
+            );
+            assert!(late.picture() == &before);
+            return;
+        }
+    }
+    panic!("no video stream started");
+}

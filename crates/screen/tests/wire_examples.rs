@@ -8,6 +8,10 @@ use fernhand_screen::Rect;
 use fernhand_screen::wire::{self, Message, Op, Update};
 use std::collections::HashMap;
 
+/// An H.264 IDR picture of 16 × 16 pixels of `30 50 70` (with its SPS and
+/// PPS), as openh264 made it at quantiser 25.
+const VIDEO_16X16: &str = "000000016742c0298c69e9a83030303c2211a80000000168ce3c800000000165b80004788c500010578e00052380013c";
+
 fn examples() -> HashMap<String, (String, Vec<u8>)> {
     let doc = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -83,6 +87,17 @@ fn expected(name: &str) -> Message {
                 },
             ],
         }),
+        "update-video" => Message::Update(Update {
+            seq: 9,
+            keyframe: false,
+            width: 16,
+            height: 16,
+            ops: vec![Op::Video {
+                rect: Rect::new(0, 0, 16, 16),
+                new_stream: true,
+                data: hex::decode(VIDEO_16X16).unwrap(),
+            }],
+        }),
         other => panic!("no expectation for example {other}"),
     }
 }
@@ -90,7 +105,7 @@ fn expected(name: &str) -> Message {
 #[test]
 fn every_documented_example_holds() {
     let all = examples();
-    assert_eq!(all.len(), 5, "{:?}", all.keys());
+    assert_eq!(all.len(), 6, "{:?}", all.keys());
     for (name, (mode, bytes)) in all {
         let want = expected(&name);
         assert_eq!(wire::decode(&bytes).unwrap(), want, "{name} decodes");
@@ -105,4 +120,32 @@ fn every_documented_example_holds() {
             assert_eq!(wire::decode(&wire::encode(&want, 6)).unwrap(), want);
         }
     }
+}
+
+#[test]
+fn the_video_example_shows_its_colour() {
+    let Message::Update(update) = expected("update-video") else {
+        panic!("not an update")
+    };
+    let mut decoder = fernhand_screen::decode::Decoder::new();
+    decoder.apply(&update).unwrap();
+    for &p in decoder.picture().pixels() {
+        for (got, want) in p.to_be_bytes()[1..].iter().zip([0x30u8, 0x50, 0x70]) {
+            assert!(got.abs_diff(want) <= 4, "{p:06x}");
+        }
+    }
+    // A second picture without a new stream over another rectangle is refused.
+    let Op::Video { data, .. } = &update.ops[0] else {
+        panic!("not video")
+    };
+    let stray = Update {
+        seq: 10,
+        ops: vec![Op::Video {
+            rect: Rect::new(0, 0, 8, 8),
+            new_stream: false,
+            data: data.clone(),
+        }],
+        ..update.clone()
+    };
+    assert!(decoder.apply(&stray).is_err());
 }

@@ -9,18 +9,33 @@
 //! video or photo region becomes a few JPEGs, not hundreds. A tile sent
 //! lossy is sent again losslessly once it has stopped changing, a few tiles
 //! per update, so a picture at rest ends up exact.
+//!
+//! Where tiles keep changing photographically update after update (a video
+//! playing, an animation), their bounding rectangle becomes an H.264 stream
+//! ([`crate::video`]): one access unit per update instead of JPEG tiles. The
+//! stream ends when the region has been still for a while, or starts anew
+//! over a new rectangle when the video moves or grows; its tiles are then
+//! made exact like any lossy tile.
 
+pub mod motion;
 mod scroll;
 pub mod tile;
 
 pub use scroll::{detect as detect_scroll, diff_bounds};
 
 use crate::frame::{Frame, Rect};
+use crate::video::{VideoEncoder, qp_for_quality};
 use crate::wire::{Op, Update};
+use motion::Motion;
 use tile::Content;
 
 /// Changed tiles below which no scroll is looked for.
 const MIN_SCROLL_TILES: usize = 6;
+/// Still updates after which a video stream ends.
+const VIDEO_IDLE_END: u8 = 10;
+/// Updates a stream lives before it may shrink or change quality (each
+/// start costs an IDR picture).
+const VIDEO_MIN_AGE: u32 = 30;
 
 /// Encoder settings.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -37,6 +52,9 @@ pub struct EncoderConfig {
     pub detect_scroll: bool,
     /// Lossy tiles re-sent losslessly per update once they are still.
     pub upgrades_per_update: usize,
+    /// Whether regions that change like video may become an H.264 stream
+    /// (only when `lossy`).
+    pub video: bool,
 }
 
 impl Default for EncoderConfig {
@@ -47,6 +65,7 @@ impl Default for EncoderConfig {
             jpeg_quality: 75,
             detect_scroll: true,
             upgrades_per_update: 32,
+            video: true,
         }
     }
 }
@@ -61,6 +80,20 @@ pub struct Encoder {
     lossy_age: Vec<u8>,
     seq: u32,
     refresh: bool,
+    motion: Motion,
+    video: Option<Stream>,
+}
+
+/// The H.264 stream in progress.
+#[derive(Debug)]
+struct Stream {
+    encoder: VideoEncoder,
+    /// Updates since the region last changed.
+    idle: u8,
+    /// Updates since it started.
+    age: u32,
+    /// Whether its first access unit is still to be sent.
+    fresh: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -81,6 +114,101 @@ impl Encoder {
             lossy_age: Vec::new(),
             seq: 0,
             refresh: false,
+            motion: Motion::default(),
+            video: None,
+        }
+    }
+
+    /// The rectangle sent as H.264 at the moment, if any.
+    pub fn video_rect(&self) -> Option<Rect> {
+        self.video.as_ref().map(|v| v.encoder.rect())
+    }
+
+    /// Start, keep, move or end the video stream for this update; the tiles
+    /// it covers are marked in `in_video`.
+    fn steer_video(&mut self, frame: &Frame, cols: u16, in_video: &mut [bool]) {
+        if !(self.config.lossy && self.config.video) {
+            self.video = None;
+            return;
+        }
+        let side = self.side();
+        let rect_of = |i: usize| {
+            let (tx, ty) = (i % usize::from(cols), i / usize::from(cols));
+            tile_rect(
+                side,
+                frame,
+                u16::try_from(tx).unwrap_or(0),
+                u16::try_from(ty).unwrap_or(0),
+            )
+        };
+        let qp = qp_for_quality(self.quality);
+        let wanted = self.motion.region(rect_of).map(even);
+        let restart = match (&self.video, wanted) {
+            (None, Some(w)) => Some(w),
+            (Some(v), Some(w)) => {
+                let r = v.encoder.rect();
+                let grown = r.union(&w) != r;
+                let settled = v.age >= VIDEO_MIN_AGE;
+                let shrunk = w.area() * 2 < r.area();
+                let requantised = v.encoder.qp().abs_diff(qp) >= 3;
+                (w != r && (grown || (settled && shrunk)) || (settled && requantised)).then_some(w)
+            }
+            (_, None) => None,
+        };
+        if let Some(rect) = restart.filter(|r| !r.is_empty()) {
+            self.video = VideoEncoder::new(rect, qp).ok().map(|encoder| Stream {
+                encoder,
+                idle: 0,
+                age: 0,
+                fresh: true,
+            });
+        }
+        if let Some(v) = &self.video {
+            let r = v.encoder.rect();
+            for (i, slot) in in_video.iter_mut().enumerate() {
+                *slot = r.union(&rect_of(i)) == r;
+            }
+        }
+    }
+
+    /// The video operation for this update, if any of its tiles changed;
+    /// ends a stream that has been still long enough or fails.
+    fn video_op(&mut self, frame: &Frame, changed: &[bool], in_video: &mut [bool]) -> Option<Op> {
+        let v = self.video.as_mut()?;
+        v.age = v.age.saturating_add(1);
+        let moving = changed.iter().zip(in_video.iter()).any(|(&c, &v)| c && v);
+        if !moving {
+            v.idle = v.idle.saturating_add(1);
+            if v.idle >= VIDEO_IDLE_END {
+                self.video = None;
+                in_video.fill(false);
+            }
+            return None;
+        }
+        v.idle = 0;
+        match v.encoder.encode(frame) {
+            Ok(data) if !data.is_empty() => {
+                let new_stream = std::mem::replace(&mut v.fresh, false);
+                for (age, _) in self
+                    .lossy_age
+                    .iter_mut()
+                    .zip(in_video.iter())
+                    .filter(|(_, v)| **v)
+                {
+                    *age = 1;
+                }
+                Some(Op::Video {
+                    rect: v.encoder.rect(),
+                    new_stream,
+                    data,
+                })
+            }
+            // The codec declined or failed: its tiles go as tiles.
+            _ => {
+                self.video = None;
+                in_video.fill(false);
+                None
+            }
         }
     }
 
@@ -122,17 +250,22 @@ impl Encoder {
     pub fn encode(&mut self, frame: &Frame) -> Option<Update> {
         let (cols, rows) = self.tiles(frame);
         let count = usize::from(cols) * usize::from(rows);
-        let keyframe = self.refresh
-            || self
-                .reference
-                .as_ref()
-                .is_none_or(|r| r.bounds() != frame.bounds());
+        let resized = self
+            .reference
+            .as_ref()
+            .is_none_or(|r| r.bounds() != frame.bounds());
+        let keyframe = self.refresh || resized;
         let mut ops = Vec::new();
         let mut changed = vec![false; count];
         if keyframe {
             changed.fill(true);
             self.lossy_age = vec![0; count];
             self.reference = Some(frame.clone());
+            // The viewer starts over: a stream continues from nothing.
+            self.video = None;
+            if resized {
+                self.motion.reset(count);
+            }
         } else if let Some(reference) = self.reference.as_mut() {
             let t = self.config.tile.clamp(32, 1024) / 8 * 8;
             let tile_rect = |tx: u16, ty: u16| tile_rect(t, frame, tx, ty);
@@ -199,11 +332,21 @@ impl Encoder {
                 }
             }
         }
+        let mut in_video = vec![false; count];
+        if !keyframe {
+            for (i, _) in changed.iter().enumerate().filter(|(_, c)| !**c) {
+                self.motion.still(i);
+            }
+            self.steer_video(frame, cols, &mut in_video);
+        }
+        if let Some(video) = self.video_op(frame, &changed, &mut in_video) {
+            ops.push(video);
+        }
         // Still lossy tiles get their exact pixels, a few per update.
         let mut upgrades = 0;
         let mut exact = vec![false; count];
         for i in 0..count {
-            if changed[i] {
+            if changed[i] || in_video[i] {
                 continue;
             }
             if self.lossy_age[i] >= 2 && upgrades < self.config.upgrades_per_update {
@@ -221,6 +364,12 @@ impl Encoder {
         for ty in 0..rows {
             for tx in 0..cols {
                 let i = usize::from(ty) * usize::from(cols) + usize::from(tx);
+                if in_video[i] {
+                    if changed[i] {
+                        self.motion.changed(i, true);
+                    }
+                    continue;
+                }
                 if !changed[i] && !exact[i] {
                     continue;
                 }
@@ -236,7 +385,11 @@ impl Encoder {
                     _ => whole,
                 };
                 let pixels = frame.crop(r);
-                match tile::classify(&pixels) {
+                let content = tile::classify(&pixels);
+                if !keyframe && changed[i] {
+                    self.motion.changed(i, content == Content::Many);
+                }
+                match content {
                     Content::Solid(rgb) if r == whole => kinds[i] = Kind::Solid(rgb),
                     Content::Solid(rgb) => ops.push(Op::Solid { rect: r, rgb }),
                     Content::Palette(colours, indices) => ops.push(Op::Palette {
@@ -341,6 +494,12 @@ impl Encoder {
             }
         }
     }
+}
+
+/// `r` with even sides (H.264 pictures are 4:2:0), shrunk by a pixel where
+/// needed.
+fn even(r: Rect) -> Rect {
+    Rect::new(r.x, r.y, r.w & !1, r.h & !1)
 }
 
 /// Tile (`tx`, `ty`) of side `t`, clipped to the picture.
