@@ -45,7 +45,12 @@ pub enum VideoError {
 
 fn check(rect: Rect) -> Result<(), VideoError> {
     let (long, short) = (rect.w.max(rect.h), rect.w.min(rect.h));
-    if rect.is_empty() || !rect.w.is_multiple_of(2) || !rect.h.is_multiple_of(2) || long > MAX_SIDE || short > 2160 {
+    if rect.is_empty()
+        || !rect.w.is_multiple_of(2)
+        || !rect.h.is_multiple_of(2)
+        || long > MAX_SIDE
+        || short > 2160
+    {
         return Err(VideoError::BadRect(rect));
     }
     Ok(())

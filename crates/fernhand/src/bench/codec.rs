@@ -182,7 +182,10 @@ fn h264_baseline(seq: &Sequence) -> anyhow::Result<Option<H264>> {
         return Ok(None);
     };
     let rect = first.bounds();
-    if !rect.w.is_multiple_of(2) || !rect.h.is_multiple_of(2) || seq.frames.iter().any(|f| f.bounds() != rect) {
+    if !rect.w.is_multiple_of(2)
+        || !rect.h.is_multiple_of(2)
+        || seq.frames.iter().any(|f| f.bounds() != rect)
+    {
         return Ok(None);
     }
     let qp = qp_for_quality(EncoderConfig::default().jpeg_quality);

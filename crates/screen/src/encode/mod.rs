@@ -17,6 +17,7 @@
 //! over a new rectangle when the video moves or grows; its tiles are then
 //! made exact like any lossy tile.
 
+mod compare;
 pub mod motion;
 mod scroll;
 pub mod tile;
@@ -26,6 +27,7 @@ pub use scroll::{detect as detect_scroll, diff_bounds};
 use crate::frame::{Frame, Rect};
 use crate::video::{VideoEncoder, qp_for_quality};
 use crate::wire::{Op, Update};
+use compare::{changed_tiles, tile_cover};
 use motion::Motion;
 use tile::Content;
 
@@ -269,20 +271,11 @@ impl Encoder {
         } else if let Some(reference) = self.reference.as_mut() {
             let t = self.config.tile.clamp(32, 1024) / 8 * 8;
             let tile_rect = |tx: u16, ty: u16| tile_rect(t, frame, tx, ty);
-            let mut region = Rect::default();
-            for ty in 0..rows {
-                for tx in 0..cols {
-                    let r = tile_rect(tx, ty);
-                    if !reference.same_in(frame, r) {
-                        changed[usize::from(ty) * usize::from(cols) + usize::from(tx)] = true;
-                        region = region.union(&r);
-                    }
-                }
-            }
+            let region = changed_tiles(reference, frame, t, frame.bounds(), &mut changed);
             // A scroll moves many tiles; a few changed tiles (typing, a
             // blinking cursor) are not worth the row hashing.
-            let changed_tiles = changed.iter().filter(|&&c| c).count();
-            if self.config.detect_scroll && changed_tiles >= MIN_SCROLL_TILES {
+            let changed_count = changed.iter().filter(|&&c| c).count();
+            if self.config.detect_scroll && changed_count >= MIN_SCROLL_TILES {
                 let moved = diff_bounds(reference, frame, region)
                     .and_then(|exact| detect_scroll(reference, frame, exact));
                 if let Some((src, dst_y)) = moved {
@@ -296,7 +289,10 @@ impl Encoder {
                     // marked when the source area that lands on it held a
                     // lossy tile.
                     let dst = Rect::new(src.x, dst_y, src.w, src.h);
+                    // Only tiles the copy wrote to can have changed state.
+                    changed_tiles(reference, frame, t, tile_cover(dst, t, frame), &mut changed);
                     let before = self.lossy_age.clone();
+                    let any_lossy = before.iter().any(|&a| a > 0);
                     let lossy_at = |r: Rect| {
                         (0..rows).any(|sy| {
                             (0..cols).any(|sx| {
@@ -320,13 +316,12 @@ impl Encoder {
                                     landed.w,
                                     landed.h,
                                 );
-                                self.lossy_age[i] = if lossy_at(from) {
+                                self.lossy_age[i] = if any_lossy && lossy_at(from) {
                                     self.lossy_age[i].max(1)
                                 } else {
                                     self.lossy_age[i]
                                 };
                             }
-                            changed[i] = !reference.same_in(frame, r);
                         }
                     }
                 }
