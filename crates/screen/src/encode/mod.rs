@@ -33,8 +33,9 @@ use tile::Content;
 
 /// Changed tiles below which no scroll is looked for.
 const MIN_SCROLL_TILES: usize = 6;
-/// Still updates after which a video stream ends.
-const VIDEO_IDLE_END: u8 = 10;
+/// Still updates after which a video stream ends (a paused video; a
+/// video at 24 frames/s captured at 30 never has that many in a row).
+const VIDEO_IDLE_END: u8 = 3;
 /// Updates a stream lives before it may shrink or change quality (each
 /// start costs an IDR picture).
 const VIDEO_MIN_AGE: u32 = 30;
@@ -182,6 +183,15 @@ impl Encoder {
         if !moving {
             v.idle = v.idle.saturating_add(1);
             if v.idle >= VIDEO_IDLE_END {
+                // Still for a while: its tiles are due for exact pixels now.
+                for (age, _) in self
+                    .lossy_age
+                    .iter_mut()
+                    .zip(in_video.iter())
+                    .filter(|(_, v)| **v)
+                {
+                    *age = (*age).max(2);
+                }
                 self.video = None;
                 in_video.fill(false);
             }
