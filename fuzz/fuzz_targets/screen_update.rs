@@ -14,7 +14,15 @@ fuzz_target!(|data: &[u8]| {
         keyframe: true,
         width: 64,
         height: 48,
-        ops: vec![Op::Solid { rect: Rect::new(0, 0, 64, 48), rgb: 0x0012_3456 }],
+        // A palette tile fills cache slot 0, so references can hit.
+        ops: vec![
+            Op::Solid { rect: Rect::new(0, 0, 64, 48), rgb: 0x0012_3456 },
+            Op::Palette {
+                rect: Rect::new(0, 0, 4, 3),
+                colours: vec![0x00FF_FFFF, 0],
+                indices: vec![0, 1, 0, 1, 1, 0, 1, 0, 0, 1, 0, 1],
+            },
+        ],
     };
     if decoder.apply(&start).is_err() {
         return;

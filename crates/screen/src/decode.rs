@@ -8,6 +8,7 @@
 //! access unit; the viewer asks for a refresh after any error, and the
 //! host answers with a keyframe and a new stream.)
 
+use crate::cache::{self, Entry, Slots};
 use crate::frame::{Frame, Rect};
 use crate::video::{VideoDecoder, VideoError};
 use crate::wire::{Op, Update};
@@ -44,6 +45,9 @@ pub enum ApplyError {
     /// another rectangle).
     #[error("video picture without its stream")]
     NoStream,
+    /// A cache slot is empty or holds another size.
+    #[error("cache slot {0} does not hold that rectangle")]
+    CacheMiss(u16),
 }
 
 /// Decode a baseline JPEG of exactly `rect`'s size into pixels.
@@ -72,6 +76,7 @@ pub struct Decoder {
     picture: Frame,
     last_seq: Option<u32>,
     video: Option<VideoDecoder>,
+    cache: Slots,
 }
 
 impl Default for Decoder {
@@ -80,6 +85,7 @@ impl Default for Decoder {
             picture: Frame::new(0, 0),
             last_seq: None,
             video: None,
+            cache: Slots::default(),
         }
     }
 }
@@ -114,6 +120,10 @@ impl Decoder {
         // A new stream replaces the old one only if the update applies.
         let mut new_video: Option<VideoDecoder> = None;
         let resized = self.picture.bounds() != bounds;
+        // What this update stores in the cache (a keyframe empties it
+        // first); lookups see what earlier operations of it stored.
+        let mut staged: Vec<(u16, Entry)> = Vec::new();
+        let mut next = if u.keyframe { 0 } else { self.cache.next() };
         for o in &u.ops {
             ready.push(match o {
                 Op::Copy { src, dst_x, dst_y } => {
@@ -145,7 +155,30 @@ impl Decoder {
                         .map(|&i| colours.get(usize::from(i)).copied())
                         .collect::<Option<Vec<u32>>>()
                         .ok_or(ApplyError::TileSize)?;
+                    if cache::stored(*rect) {
+                        let entry = Entry {
+                            w: rect.w,
+                            h: rect.h,
+                            pixels: pixels.clone(),
+                        };
+                        staged.push((next, entry));
+                        next = (next + 1) % cache::SLOTS;
+                    }
                     Ready::Pixels(*rect, pixels.into())
+                }
+                Op::Cached { rect, slot } => {
+                    if !inside(rect) {
+                        return Err(ApplyError::Outside);
+                    }
+                    let entry = staged
+                        .iter()
+                        .rev()
+                        .find(|(s, _)| s == slot)
+                        .map(|(_, e)| e)
+                        .or_else(|| (!u.keyframe).then(|| self.cache.get(*slot)).flatten())
+                        .filter(|e| e.fits(*rect))
+                        .ok_or(ApplyError::CacheMiss(*slot))?;
+                    Ready::Pixels(*rect, entry.pixels.clone().into())
                 }
                 Op::Raw { rect, pixels } => {
                     if !inside(rect) {
@@ -191,6 +224,12 @@ impl Decoder {
         }
         if new_video.is_some() {
             self.video = new_video;
+        }
+        if u.keyframe {
+            self.cache.clear();
+        }
+        for (_, entry) in staged {
+            self.cache.push(entry);
         }
         for r in ready {
             match r {

@@ -6,12 +6,14 @@
 //!   and few-colour tiles lossless, photographic tiles JPEG, scrolls as
 //!   copies, lossy tiles made lossless once they stop changing;
 //! - [`decode`]: the reference decoder;
+//! - [`cache`]: the tile cache both ends keep;
 //! - [`video`]: H.264 for regions that change like video;
 //! - [`rate`]: quality and pacing from a bandwidth target and the viewer's
 //!   acknowledgements;
 //! - [`capture`]: the capture trait and its X11 backend;
 //! - [`input`]: the input-injection trait and its X11 (XTEST) backend.
 
+pub mod cache;
 pub mod capture;
 pub mod decode;
 pub mod encode;

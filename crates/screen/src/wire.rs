@@ -43,6 +43,8 @@ pub mod op {
     pub const JPEG: u8 = 0x05;
     /// One H.264 access unit of the video stream over the rectangle (lossy).
     pub const VIDEO: u8 = 0x06;
+    /// What a tile-cache slot holds (see [`crate::cache`]).
+    pub const CACHED: u8 = 0x07;
 }
 
 /// Flag bit of a video operation: it starts a new stream (an IDR picture;
@@ -110,6 +112,13 @@ pub enum Op {
         new_stream: bool,
         /// One access unit, Annex B byte stream.
         data: Vec<u8>,
+    },
+    /// Paint what cache slot `slot` holds (of exactly `rect`'s size).
+    Cached {
+        /// Where.
+        rect: Rect,
+        /// The slot (below [`crate::cache::SLOTS`]).
+        slot: u16,
     },
 }
 
@@ -317,6 +326,11 @@ impl Writer {
                 let len = u32::try_from(data.len()).unwrap_or(u32::MAX);
                 self.head.extend_from_slice(&len.to_be_bytes());
                 self.head.extend_from_slice(data);
+            }
+            Op::Cached { rect, slot } => {
+                self.head.push(op::CACHED);
+                put_rect(&mut self.head, rect);
+                self.head.extend_from_slice(&slot.to_be_bytes());
             }
         }
     }
@@ -569,6 +583,15 @@ fn update(r: &mut Reader<'_>) -> Result<Update, WireError> {
                     new_stream: flags & VIDEO_NEW_STREAM != 0,
                     data,
                 })
+            }
+            op::CACHED => {
+                let rect = checked(r.rect()?, width, height)?;
+                painted = painted.saturating_add(rect.area());
+                let slot = r.u16()?;
+                if slot >= crate::cache::SLOTS || rect.area() > crate::cache::MAX_AREA {
+                    return Err(WireError::BadData("no such cache slot"));
+                }
+                Pending::Ready(Op::Cached { rect, slot })
             }
             other => return Err(WireError::UnknownOp(other)),
         };

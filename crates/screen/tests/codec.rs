@@ -437,3 +437,62 @@ fn a_video_picture_without_its_stream_is_refused_and_changes_nothing() {
     }
     panic!("no video stream started");
 }
+
+#[test]
+fn content_sent_before_comes_from_the_tile_cache() {
+    let mut frame = desktop();
+    let mut encoder = Encoder::new(EncoderConfig::default());
+    let mut decoder = Decoder::new();
+    send(&mut encoder, &mut decoder, &frame);
+    // A "glyph": two colours in a 12 × 13 cell, typed at three places.
+    let glyph = Change::Ui {
+        rect: (0, 0, 12, 13),
+        colours: vec![0x00FF_FFFF, 0],
+        seed: 42,
+    };
+    let mut cell = Frame::new(12, 13);
+    apply(&mut cell, &glyph);
+    let mut costs = Vec::new();
+    for x in [8u16, 72, 136] {
+        frame.paste(Rect::new(x, 200, 12, 13), cell.pixels());
+        let update = encoder.encode(&frame).unwrap();
+        let cached = update
+            .ops
+            .iter()
+            .any(|o| matches!(o, wire::Op::Cached { .. }));
+        costs.push((
+            cached,
+            wire::encode(&Message::Update(update.clone()), 6).len(),
+        ));
+        decoder.apply(&update).unwrap();
+        assert!(decoder.picture() == &frame);
+    }
+    assert!(!costs[0].0 && costs[1].0 && costs[2].0, "{costs:?}");
+    assert!(costs[1].1 * 2 < costs[0].1, "{costs:?}");
+    // A viewer without that cache refuses the reference and stays as it was.
+    let mut late = Decoder::new();
+    let mut other = Encoder::new(EncoderConfig::default());
+    send(&mut other, &mut late, &frame);
+    frame.paste(Rect::new(200, 200, 12, 13), cell.pixels());
+    let update = encoder.encode(&frame).unwrap();
+    let before = late.picture().clone();
+    assert!(matches!(
+        late.apply(&update),
+        Err(fernhand_screen::decode::ApplyError::CacheMiss(_))
+    ));
+    assert!(late.picture() == &before);
+    // A keyframe empties both caches: the glyph is sent in full again.
+    encoder.request_refresh();
+    decoder.apply(&encoder.encode(&frame).unwrap()).unwrap();
+    for (x, from_cache) in [(264u16, false), (328, true)] {
+        frame.paste(Rect::new(x, 200, 12, 13), cell.pixels());
+        let update = encoder.encode(&frame).unwrap();
+        let cached = update
+            .ops
+            .iter()
+            .any(|o| matches!(o, wire::Op::Cached { .. }));
+        assert_eq!(cached, from_cache, "glyph at {x}");
+        decoder.apply(&update).unwrap();
+        assert!(decoder.picture() == &frame);
+    }
+}

@@ -87,6 +87,16 @@ fn expected(name: &str) -> Message {
                 },
             ],
         }),
+        "update-cached" => Message::Update(Update {
+            seq: 12,
+            keyframe: false,
+            width: 16,
+            height: 8,
+            ops: vec![Op::Cached {
+                rect: Rect::new(4, 2, 4, 3),
+                slot: 5,
+            }],
+        }),
         "update-video" => Message::Update(Update {
             seq: 9,
             keyframe: false,
@@ -105,7 +115,7 @@ fn expected(name: &str) -> Message {
 #[test]
 fn every_documented_example_holds() {
     let all = examples();
-    assert_eq!(all.len(), 6, "{:?}", all.keys());
+    assert_eq!(all.len(), 7, "{:?}", all.keys());
     for (name, (mode, bytes)) in all {
         let want = expected(&name);
         assert_eq!(wire::decode(&bytes).unwrap(), want, "{name} decodes");

@@ -24,6 +24,7 @@ pub mod tile;
 
 pub use scroll::{detect as detect_scroll, diff_bounds};
 
+use crate::cache::{self, EncoderCache};
 use crate::frame::{Frame, Rect};
 use crate::video::{VideoEncoder, qp_for_quality};
 use crate::wire::{Op, Update};
@@ -85,6 +86,7 @@ pub struct Encoder {
     refresh: bool,
     motion: Motion,
     video: Option<Stream>,
+    cache: EncoderCache,
 }
 
 /// The H.264 stream in progress.
@@ -119,6 +121,7 @@ impl Encoder {
             refresh: false,
             motion: Motion::default(),
             video: None,
+            cache: EncoderCache::default(),
         }
     }
 
@@ -427,6 +430,7 @@ impl Encoder {
                 }
             }
         }
+        self.use_cache(&mut ops, keyframe);
         self.refresh = false;
         self.seq = self.seq.wrapping_add(1);
         Some(Update {
@@ -436,6 +440,35 @@ impl Encoder {
             height: frame.height(),
             ops,
         })
+    }
+
+    /// Replace Palette operations whose pixels the viewer holds in its tile
+    /// cache by references to them; store the others as the viewer will.
+    fn use_cache(&mut self, ops: &mut [Op], keyframe: bool) {
+        if keyframe {
+            self.cache.clear();
+        }
+        for o in ops.iter_mut() {
+            let Op::Palette {
+                rect,
+                colours,
+                indices,
+            } = o
+            else {
+                continue;
+            };
+            if !cache::stored(*rect) {
+                continue;
+            }
+            let pixels: Vec<u32> = indices
+                .iter()
+                .map(|&i| colours.get(usize::from(i)).copied().unwrap_or(0))
+                .collect();
+            match self.cache.find(rect.w, rect.h, &pixels) {
+                Some(slot) => *o = Op::Cached { rect: *rect, slot },
+                None => self.cache.store(rect.w, rect.h, pixels),
+            }
+        }
     }
 
     /// Merge neighbouring solid tiles of one colour, and neighbouring
