@@ -330,7 +330,7 @@ pub fn run(corpus_dir: &Path) -> anyhow::Result<Report> {
                 ("decode_p50_ms", json!(percentile(&m.decode_ms, 500))),
             ],
         });
-        if matches!(c, "scroll" | "browser-scroll" | "terminal") {
+        if matches!(c, "scroll" | "browser-scroll" | "terminal" | "office") {
             let nb = mean(&no_copy.bytes);
             rows.push(Row {
                 scenario: format!("{} vs no copies", seq.name),

@@ -22,7 +22,7 @@ pub mod motion;
 mod scroll;
 pub mod tile;
 
-pub use scroll::{detect as detect_scroll, diff_bounds};
+pub use scroll::{detect as detect_scroll, detect_moves, diff_bounds};
 
 use crate::cache::{self, EncoderCache};
 use crate::frame::{Frame, Rect};
@@ -289,9 +289,22 @@ impl Encoder {
             // blinking cursor) are not worth the row hashing.
             let changed_count = changed.iter().filter(|&&c| c).count();
             if self.config.detect_scroll && changed_count >= MIN_SCROLL_TILES {
-                let moved = diff_bounds(reference, frame, region)
-                    .and_then(|exact| detect_scroll(reference, frame, exact));
-                if let Some((src, dst_y)) = moved {
+                let moves = diff_bounds(reference, frame, region)
+                    .map(|exact| detect_moves(reference, frame, exact, t))
+                    .unwrap_or_default();
+                let before = self.lossy_age.clone();
+                let any_lossy = before.iter().any(|&a| a > 0);
+                let lossy_at = |r: Rect| {
+                    (0..rows).any(|sy| {
+                        (0..cols).any(|sx| {
+                            before[usize::from(sy) * usize::from(cols) + usize::from(sx)] > 0
+                                && !tile_rect(sx, sy).intersect(&r).is_empty()
+                        })
+                    })
+                };
+                // Copies in different columns never overlap, so each reads
+                // the picture as it was.
+                for &(src, dst_y) in &moves {
                     reference.copy_within(src, src.x, dst_y);
                     ops.push(Op::Copy {
                         src,
@@ -302,41 +315,31 @@ impl Encoder {
                     // marked when the source area that lands on it held a
                     // lossy tile.
                     let dst = Rect::new(src.x, dst_y, src.w, src.h);
-                    // Only tiles the copy wrote to can have changed state.
-                    changed_tiles(reference, frame, t, tile_cover(dst, t, frame), &mut changed);
-                    let before = self.lossy_age.clone();
-                    let any_lossy = before.iter().any(|&a| a > 0);
-                    let lossy_at = |r: Rect| {
-                        (0..rows).any(|sy| {
-                            (0..cols).any(|sx| {
-                                before[usize::from(sy) * usize::from(cols) + usize::from(sx)] > 0
-                                    && !tile_rect(sx, sy).intersect(&r).is_empty()
-                            })
-                        })
-                    };
                     for ty in 0..rows {
                         for tx in 0..cols {
                             let i = usize::from(ty) * usize::from(cols) + usize::from(tx);
-                            let r = tile_rect(tx, ty);
-                            let landed = r.intersect(&dst);
-                            if !landed.is_empty() {
-                                // Where those pixels came from.
-                                let from_y =
-                                    i32::from(landed.y) - i32::from(dst_y) + i32::from(src.y);
-                                let from = Rect::new(
-                                    landed.x,
-                                    u16::try_from(from_y).unwrap_or(0),
-                                    landed.w,
-                                    landed.h,
-                                );
-                                self.lossy_age[i] = if any_lossy && lossy_at(from) {
-                                    self.lossy_age[i].max(1)
-                                } else {
-                                    self.lossy_age[i]
-                                };
+                            let landed = tile_rect(tx, ty).intersect(&dst);
+                            if !any_lossy || landed.is_empty() {
+                                continue;
+                            }
+                            // Where those pixels came from.
+                            let from_y = i32::from(landed.y) - i32::from(dst_y) + i32::from(src.y);
+                            let from = Rect::new(
+                                landed.x,
+                                u16::try_from(from_y).unwrap_or(0),
+                                landed.w,
+                                landed.h,
+                            );
+                            if lossy_at(from) {
+                                self.lossy_age[i] = self.lossy_age[i].max(1);
                             }
                         }
                     }
+                }
+                // Only tiles a copy wrote to can have changed state.
+                for &(src, dst_y) in &moves {
+                    let dst = Rect::new(src.x, dst_y, src.w, src.h);
+                    changed_tiles(reference, frame, t, tile_cover(dst, t, frame), &mut changed);
                 }
             }
         }

@@ -16,17 +16,75 @@ const MIN_RUN: u16 = 8;
 /// Old rows remembered per hash (repeated rows carry no information).
 const PER_HASH: usize = 4;
 
-fn row_hash(row: &[u32]) -> u64 {
+/// A row's hash, or `None` for a row of one colour (it says nothing about
+/// where it came from). Two pixels per step.
+fn row_hash(row: &[u32]) -> Option<u64> {
+    let first = *row.first()?;
+    if row.iter().all(|&p| p == first) {
+        return None;
+    }
     let mut h: u64 = 0xCBF2_9CE4_8422_2325;
-    for &p in row {
-        h = (h ^ u64::from(p)).wrapping_mul(0x0000_0100_0000_01B3);
+    let mut pairs = row.chunks_exact(2);
+    for pair in &mut pairs {
+        let v = u64::from(pair[0]) | (u64::from(pair[1]) << 32);
+        h = (h ^ v).wrapping_mul(0x0000_0100_0000_01B3);
         h ^= h >> 29;
     }
-    h
+    if let Some(&last) = pairs.remainder().first() {
+        h = (h ^ u64::from(last)).wrapping_mul(0x0000_0100_0000_01B3);
+    }
+    Some(h)
 }
 
-fn uniform(row: &[u32]) -> bool {
-    row.first().is_none_or(|f| row.iter().all(|p| p == f))
+/// Row hashes of `region` in one picture, per strip of columns, hashed
+/// once and shared by the whole-region and the per-strip searches.
+struct Hashes {
+    /// Per strip: `(x, w)`.
+    strips: Vec<(u16, u16)>,
+    /// `[strip][row]`.
+    rows: Vec<Vec<Option<u64>>>,
+}
+
+impl Hashes {
+    fn of(frame: &Frame, region: Rect, strip: u16) -> Hashes {
+        let mut strips = Vec::new();
+        let end = region.x + region.w;
+        let mut x = region.x;
+        while x < end {
+            let w = strip.min(end - x);
+            strips.push((x, w));
+            x += w;
+        }
+        let rows = strips
+            .iter()
+            .map(|&(x, w)| {
+                (region.y..region.y + region.h)
+                    .map(|y| row_hash(frame.row(x, y, w)))
+                    .collect()
+            })
+            .collect();
+        Hashes { strips, rows }
+    }
+
+    /// Whole-row hashes over strips `from..to` (uniform only if every part
+    /// is; parts of one colour count by position, so two uniform rows of
+    /// different colours are told apart when the confirmation compares).
+    fn span(&self, from: usize, to: usize) -> Vec<Option<u64>> {
+        let n = self.rows.first().map_or(0, Vec::len);
+        (0..n)
+            .map(|r| {
+                let parts = self.rows[from..to].iter().map(|s| s[r]);
+                if parts.clone().all(|p| p.is_none()) {
+                    return None;
+                }
+                Some(parts.fold(0x9E37_79B9_7F4A_7C15u64, |h, p| {
+                    (h ^ p.unwrap_or(0x5555))
+                        .wrapping_mul(0x0000_0100_0000_01B3)
+                        .rotate_left(17)
+                }))
+            })
+            .collect()
+    }
 }
 
 /// The pixel-exact bounds of what differs between `old` and `new` within
@@ -53,27 +111,37 @@ pub fn diff_bounds(old: &Frame, new: &Frame, region: Rect) -> Option<Rect> {
 /// A vertical move within `region`: `(src, dst_y)`, meaning rows `src` of
 /// `old` appear at `dst_y` (same columns) in `new`.
 pub fn detect(old: &Frame, new: &Frame, region: Rect) -> Option<(Rect, u16)> {
+    let (a, b) = (
+        Hashes::of(old, region, region.w.max(1)),
+        Hashes::of(new, region, region.w.max(1)),
+    );
+    let n = a.strips.len();
+    detect_hashed(old, new, region, &a.span(0, n), &b.span(0, n))
+}
+
+/// [`detect`] with the rows of `region` already hashed in both pictures.
+fn detect_hashed(
+    old: &Frame,
+    new: &Frame,
+    region: Rect,
+    old_hashes: &[Option<u64>],
+    new_hashes: &[Option<u64>],
+) -> Option<(Rect, u16)> {
     if region.h < MIN_RUN * 2 || region.w < 8 {
         return None;
     }
     let mut old_rows: HashMap<u64, Vec<u16>> = HashMap::with_capacity(usize::from(region.h));
-    for y in region.y..region.y + region.h {
-        let row = old.row(region.x, y, region.w);
-        if uniform(row) {
-            continue;
-        }
-        let seen = old_rows.entry(row_hash(row)).or_default();
-        if seen.len() < PER_HASH {
-            seen.push(y);
+    for (y, h) in (region.y..).zip(old_hashes) {
+        if let Some(h) = h {
+            let seen = old_rows.entry(*h).or_default();
+            if seen.len() < PER_HASH {
+                seen.push(y);
+            }
         }
     }
     let mut votes: HashMap<i32, u32> = HashMap::new();
-    for y in region.y..region.y + region.h {
-        let row = new.row(region.x, y, region.w);
-        if uniform(row) {
-            continue;
-        }
-        if let Some(ys) = old_rows.get(&row_hash(row)) {
+    for (y, h) in (region.y..).zip(new_hashes) {
+        if let Some(ys) = h.and_then(|h| old_rows.get(&h)) {
             for &from in ys {
                 let dy = i32::from(y) - i32::from(from);
                 if dy != 0 {
@@ -128,6 +196,48 @@ pub fn detect(old: &Frame, new: &Frame, region: Rect) -> Option<(Rect, u16)> {
     Some((src, u16::try_from(start).ok()?))
 }
 
+/// The vertical moves within `region`: the whole region's, unless moving
+/// it whole explains less than strips of `strip` columns each moving on
+/// their own do (a spreadsheet's page-break line or scroll bar that does
+/// not move with the rows, a sidebar that stays). Neighbouring strips with
+/// the same move are merged; the moves never overlap in columns.
+pub fn detect_moves(old: &Frame, new: &Frame, region: Rect, strip: u16) -> Vec<(Rect, u16)> {
+    let strip = strip.max(8);
+    let (a, b) = (
+        Hashes::of(old, region, strip),
+        Hashes::of(new, region, strip),
+    );
+    let n = a.strips.len();
+    let whole = detect_hashed(old, new, region, &a.span(0, n), &b.span(0, n));
+    if let Some((src, dst_y)) = whole
+        && src.area() * 2 >= region.area()
+    {
+        return vec![(src, dst_y)];
+    }
+    let mut moves: Vec<(Rect, u16)> = Vec::new();
+    for (i, &(x, w)) in a.strips.iter().enumerate() {
+        let part = Rect::new(x, region.y, w, region.h);
+        let Some((src, dst_y)) = detect_hashed(old, new, part, &a.rows[i], &b.rows[i]) else {
+            continue;
+        };
+        match moves.last_mut() {
+            Some((prev, prev_dst))
+                if *prev_dst == dst_y
+                    && (prev.y, prev.h) == (src.y, src.h)
+                    && prev.x + prev.w == src.x =>
+            {
+                prev.w += src.w;
+            }
+            _ => moves.push((src, dst_y)),
+        }
+    }
+    let by_strips: usize = moves.iter().map(|(r, _)| r.area()).sum();
+    match whole {
+        Some(w) if w.0.area() >= by_strips => vec![w],
+        _ => moves,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -167,6 +277,44 @@ mod tests {
         predicted.copy_within(src, src.x, dst_y);
         assert!(predicted.same_in(&new, Rect::new(20, dst_y, 160, src.h)));
         assert!(src.h >= 80, "{src:?}");
+    }
+
+    #[test]
+    fn a_scroll_beside_a_column_that_stays_moves_in_strips() {
+        let old = text_like(256, 160, 3);
+        let mut new = old.clone();
+        // Everything scrolls up by 17 rows but a dashed line at x = 130,
+        // whose dashes stay where they are.
+        new.copy_within(Rect::new(0, 17, 256, 143), 0, 0);
+        for y in 0..160u16 {
+            let p = if (y / 4) % 2 == 0 {
+                0x00_80_80_80
+            } else {
+                0x00_FF_FF_FF
+            };
+            new.row_mut(130, y, 1)[0] = p;
+        }
+        let mut old_with_line = old.clone();
+        for y in 0..160u16 {
+            let p = if (y / 4) % 2 == 0 {
+                0x00_80_80_80
+            } else {
+                0x00_FF_FF_FF
+            };
+            old_with_line.row_mut(130, y, 1)[0] = p;
+        }
+        let region = Rect::new(0, 0, 256, 160);
+        let moves = detect_moves(&old_with_line, &new, region, 64);
+        assert!(moves.len() >= 2, "{moves:?}");
+        let mut predicted = old_with_line.clone();
+        for &(src, dst_y) in &moves {
+            assert_eq!(i32::from(dst_y) - i32::from(src.y), -17);
+            predicted.copy_within(src, src.x, dst_y);
+            assert!(predicted.same_in(&new, Rect::new(src.x, dst_y, src.w, src.h)));
+        }
+        let moved: usize = moves.iter().map(|(r, _)| r.area()).sum();
+        // All but the strip with the line (a quarter of the width) moves.
+        assert!(moved * 10 >= region.area() * 6, "{moves:?}");
     }
 
     #[test]
