@@ -496,3 +496,59 @@ fn content_sent_before_comes_from_the_tile_cache() {
         assert!(decoder.picture() == &frame);
     }
 }
+
+/// Where `c` may change `frame`: what a capture would report as damaged.
+fn damage_of(frame: &Frame, c: &Change) -> Rect {
+    match c {
+        Change::Ui {
+            rect: (x, y, w, h), ..
+        }
+        | Change::Photo {
+            rect: (x, y, w, h), ..
+        } => Rect::new(*x, *y, *w, *h).intersect(&frame.bounds()),
+        Change::Scroll { top, height, .. } => {
+            Rect::new(0, *top, frame.width(), *height).intersect(&frame.bounds())
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    #[test]
+    fn damage_hints_give_the_same_updates(changes in prop::collection::vec(change(), 1..8)) {
+        let mut frame = desktop();
+        let mut everything = Encoder::new(EncoderConfig::default());
+        let mut hinted = Encoder::new(EncoderConfig::default());
+        prop_assert_eq!(everything.encode(&frame), hinted.encode_damaged(&frame, &[]));
+        for c in &changes {
+            apply(&mut frame, c);
+            let damage = [damage_of(&frame, c)];
+            prop_assert_eq!(everything.encode(&frame), hinted.encode_damaged(&frame, &damage));
+        }
+    }
+}
+
+#[test]
+fn a_change_the_capture_did_not_report_is_sent_at_the_next_full_comparison() {
+    let mut frame = desktop();
+    let mut encoder = Encoder::new(EncoderConfig::default());
+    let mut decoder = Decoder::new();
+    let first = encoder.encode_damaged(&frame, &[]).unwrap();
+    decoder.apply(&first).unwrap();
+    frame.fill(Rect::new(300, 200, 20, 20), 0x00AB_CDEF);
+    let mut calls = 1;
+    loop {
+        calls += 1;
+        assert!(
+            calls <= fernhand_screen::encode::FULL_COMPARE_EVERY,
+            "never sent"
+        );
+        if let Some(update) = encoder.encode_damaged(&frame, &[Rect::new(0, 0, 10, 10)]) {
+            decoder.apply(&update).unwrap();
+            break;
+        }
+    }
+    assert_eq!(calls, fernhand_screen::encode::FULL_COMPARE_EVERY);
+    assert!(decoder.picture() == &frame);
+}

@@ -34,6 +34,9 @@ use tile::Content;
 
 /// Changed tiles below which no scroll is looked for.
 const MIN_SCROLL_TILES: usize = 6;
+/// Calls of [`Encoder::encode_damaged`] between two that compare the whole
+/// picture regardless of the damage reported.
+pub const FULL_COMPARE_EVERY: u32 = 30;
 /// Still updates after which a video stream ends (a paused video; a
 /// video at 24 frames/s captured at 30 never has that many in a row).
 const VIDEO_IDLE_END: u8 = 3;
@@ -87,6 +90,7 @@ pub struct Encoder {
     motion: Motion,
     video: Option<Stream>,
     cache: EncoderCache,
+    damaged_calls: u32,
 }
 
 /// The H.264 stream in progress.
@@ -122,6 +126,7 @@ impl Encoder {
             motion: Motion::default(),
             video: None,
             cache: EncoderCache::default(),
+            damaged_calls: 0,
         }
     }
 
@@ -261,8 +266,25 @@ impl Encoder {
     }
 
     /// The update that brings the viewer from what it has to `frame`, or
-    /// `None` if nothing changed.
+    /// `None` if nothing changed. Compares the whole picture.
     pub fn encode(&mut self, frame: &Frame) -> Option<Update> {
+        self.encode_hinted(frame, None)
+    }
+
+    /// Like [`Encoder::encode`], comparing only the tiles that `damage`
+    /// (what the capture reported as changed since the last call) touches:
+    /// on a mostly still screen this spares reading the whole picture.
+    /// Every [`FULL_COMPARE_EVERY`]th call compares everything anyway, so a
+    /// change a capture failed to report is sent late, never lost.
+    pub fn encode_damaged(&mut self, frame: &Frame, damage: &[Rect]) -> Option<Update> {
+        self.damaged_calls = self.damaged_calls.wrapping_add(1);
+        if self.damaged_calls.is_multiple_of(FULL_COMPARE_EVERY) {
+            return self.encode_hinted(frame, None);
+        }
+        self.encode_hinted(frame, Some(damage))
+    }
+
+    fn encode_hinted(&mut self, frame: &Frame, damage: Option<&[Rect]>) -> Option<Update> {
         let (cols, rows) = self.tiles(frame);
         let count = usize::from(cols) * usize::from(rows);
         let resized = self
@@ -284,7 +306,17 @@ impl Encoder {
         } else if let Some(reference) = self.reference.as_mut() {
             let t = self.config.tile.clamp(32, 1024) / 8 * 8;
             let tile_rect = |tx: u16, ty: u16| tile_rect(t, frame, tx, ty);
-            let region = changed_tiles(reference, frame, t, frame.bounds(), &mut changed);
+            let region = match damage {
+                None => changed_tiles(reference, frame, t, frame.bounds(), &mut changed),
+                Some(rects) => rects
+                    .iter()
+                    .map(|r| r.intersect(&frame.bounds()))
+                    .filter(|r| !r.is_empty())
+                    .fold(Rect::default(), |region, r| {
+                        let cover = tile_cover(r, t, frame);
+                        region.union(&changed_tiles(reference, frame, t, cover, &mut changed))
+                    }),
+            };
             // A scroll moves many tiles; a few changed tiles (typing, a
             // blinking cursor) are not worth the row hashing.
             let changed_count = changed.iter().filter(|&&c| c).count();
