@@ -137,6 +137,27 @@ impl Net {
         }
     }
 
+    /// The relay dies and member `late` reaches the new one after the
+    /// others: their resync requests are lost for it.
+    fn fail_relay_late(&mut self, late: u32) {
+        self.collect();
+        self.in_flight.clear();
+        self.now += Duration::from_millis(500);
+        let now = self.now;
+        for (id, node) in self.nodes.iter_mut() {
+            if *id != late {
+                node.resync(now);
+            }
+        }
+        self.collect();
+        self.in_flight.retain(|(to, _)| *to != late);
+        self.now += Duration::from_millis(100);
+        let now = self.now;
+        if let Some(node) = self.nodes.get_mut(&late) {
+            node.resync(now);
+        }
+    }
+
     fn received(&self, id: u32) -> Vec<(MemberId, Message)> {
         self.events
             .get(&id)
@@ -389,6 +410,57 @@ fn relay_failure_mid_transfer_loses_nothing() {
     }
     // Buffers drain once everyone has acknowledged.
     assert_eq!(net.nodes[&1].unacked_bytes(), 0);
+}
+
+#[test]
+fn a_sender_reaching_the_new_relay_last_still_resends_what_was_lost() {
+    let mut net = session(11, 3);
+    // The sender (the leader, member 1) puts a whole file on the wire at
+    // once (within its window); the relay dies with most of it in flight,
+    // and the sender reaches the new relay last, so the others' resend
+    // requests never reach it and it has nothing new to send that would
+    // show them the gap.
+    let file: Vec<u8> = (0..1_000_000u32).map(|i| (i % 241) as u8).collect();
+    let sender = net.nodes.get_mut(&1).unwrap();
+    sender
+        .send(
+            ALL_MEMBERS,
+            Message::FileOffer(FileOffer {
+                id: 4,
+                name: "blob.bin".into(),
+                size: file.len() as u64,
+            }),
+        )
+        .unwrap();
+    for (i, chunk) in file.chunks(16 * 1024).enumerate() {
+        sender
+            .send(
+                ALL_MEMBERS,
+                Message::FileChunk {
+                    id: 4,
+                    offset: (i * 16 * 1024) as u64,
+                    data: chunk.to_vec(),
+                },
+            )
+            .unwrap();
+    }
+    sender
+        .send(
+            ALL_MEMBERS,
+            Message::FileEnd(FileEnd {
+                id: 4,
+                sha256: hex(&Sha256::digest(&file)),
+            }),
+        )
+        .unwrap();
+    net.run(12);
+    net.fail_relay_late(1);
+    net.run(200_000);
+    for id in [2, 3, 4] {
+        let (data, _) = reassemble(&net, id, 4);
+        assert_eq!(data.len(), file.len(), "member {id}");
+        assert!(data == file, "member {id}: file differs");
+    }
 }
 
 #[test]

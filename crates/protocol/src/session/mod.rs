@@ -79,6 +79,10 @@ pub struct Endpoint {
     ack_deadline: Option<Instant>,
     sync_due: bool,
     last_sync: Option<Instant>,
+    /// Since the last resync: the members heard from. A resync request
+    /// sent before a member reached the new relay is lost for it; when its
+    /// own request arrives first, it is answered with ours (once).
+    heard_since_resync: Option<BTreeSet<MemberId>>,
 }
 
 impl std::fmt::Debug for Endpoint {
@@ -185,6 +189,7 @@ impl Endpoint {
             ack_deadline: None,
             sync_due: false,
             last_sync: None,
+            heard_since_resync: None,
         }
     }
 
@@ -273,6 +278,7 @@ impl Endpoint {
             return;
         }
         self.last_sync = None;
+        self.heard_since_resync = Some(BTreeSet::new());
         self.request_resend(now);
     }
 

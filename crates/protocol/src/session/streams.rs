@@ -115,8 +115,12 @@ impl Endpoint {
                 return;
             }
         };
+        let first_since_resync = self
+            .heard_since_resync
+            .as_mut()
+            .is_some_and(|heard| heard.insert(from));
         let Some(r) = reliable else {
-            self.on_unreliable(from, kind, body);
+            self.on_unreliable(from, kind, body, first_since_resync);
             return;
         };
         let max_held = self.config.max_held_bytes;
@@ -181,7 +185,13 @@ impl Endpoint {
         }
     }
 
-    fn on_unreliable(&mut self, from: MemberId, kind: MessageType, body: &[u8]) {
+    fn on_unreliable(
+        &mut self,
+        from: MemberId,
+        kind: MessageType,
+        body: &[u8],
+        first_since_resync: bool,
+    ) {
         let message = match Message::decode_body(kind, body) {
             Ok(m) => m,
             Err(e) => {
@@ -193,6 +203,13 @@ impl Endpoint {
             Message::Ack(positions) => self.on_positions(from, &positions, false),
             Message::Sync { epoch, positions } => {
                 self.on_positions(from, &positions, true);
+                if first_since_resync {
+                    // It reached the relay after our own request went out,
+                    // so it never saw that: tell it where we stand.
+                    let epoch = self.epoch().unwrap_or(0);
+                    let positions = self.positions();
+                    self.send_unreliable(from, &Message::Sync { epoch, positions });
+                }
                 if self.is_leader() && self.epoch().is_some_and(|mine| epoch < mine) {
                     self.redeliver(from);
                 }
