@@ -48,6 +48,10 @@ pub enum ApplyError {
     /// A cache slot is empty or holds another size.
     #[error("cache slot {0} does not hold that rectangle")]
     CacheMiss(u16),
+    /// An earlier update was refused: what follows may build on it (the
+    /// tile cache, a video stream), so only a keyframe is taken now.
+    #[error("waiting for a keyframe after a refused update")]
+    NeedsKeyframe,
 }
 
 /// Decode a baseline JPEG of exactly `rect`'s size into pixels.
@@ -77,6 +81,8 @@ pub struct Decoder {
     last_seq: Option<u32>,
     video: Option<VideoDecoder>,
     cache: Slots,
+    /// An update was refused; until a keyframe, nothing else is applied.
+    out_of_step: bool,
 }
 
 impl Default for Decoder {
@@ -86,6 +92,7 @@ impl Default for Decoder {
             last_seq: None,
             video: None,
             cache: Slots::default(),
+            out_of_step: false,
         }
     }
 }
@@ -112,8 +119,18 @@ impl Decoder {
         self.last_seq
     }
 
-    /// Apply `u`. On error nothing changes.
+    /// Apply `u`. On error nothing changes, and later updates are refused
+    /// until a keyframe (the viewer asks for one).
     pub fn apply(&mut self, u: &Update) -> Result<(), ApplyError> {
+        if self.out_of_step && !u.keyframe {
+            return Err(ApplyError::NeedsKeyframe);
+        }
+        let result = self.try_apply(u);
+        self.out_of_step = result.is_err();
+        result
+    }
+
+    fn try_apply(&mut self, u: &Update) -> Result<(), ApplyError> {
         let bounds = Rect::new(0, 0, u.width, u.height);
         let inside = |r: &Rect| !r.is_empty() && r.fits(u.width, u.height);
         let mut ready = Vec::with_capacity(u.ops.len());

@@ -5,9 +5,9 @@
 //!
 //! All integers are big-endian. Lossless pixel data of one update (palette
 //! tiles and raw tiles) travels in a single zlib stream after the
-//! operations, so the tiles of one update share one compression context and
-//! updates stay independent of each other (a viewer that skips one loses
-//! nothing of the next).
+//! operations, so the tiles of one update share one compression context.
+//! Updates build on each other through the tile cache and video streams:
+//! a viewer that refuses one takes only a keyframe after it.
 
 use crate::frame::Rect;
 use flate2::Compression;

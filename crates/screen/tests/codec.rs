@@ -552,3 +552,79 @@ fn a_change_the_capture_did_not_report_is_sent_at_the_next_full_comparison() {
     assert_eq!(calls, fernhand_screen::encode::FULL_COMPARE_EVERY);
     assert!(decoder.picture() == &frame);
 }
+
+#[test]
+fn text_that_replaces_a_video_ends_its_stream() {
+    let mut frame = desktop();
+    let area = Rect::new(64, 64, 256, 192);
+    let mut encoder = Encoder::new(EncoderConfig::default());
+    let mut decoder = Decoder::new();
+    send(&mut encoder, &mut decoder, &frame);
+    for n in 0..10 {
+        play(&mut frame, area, n);
+        send(&mut encoder, &mut decoder, &frame);
+    }
+    assert_eq!(encoder.video_rect(), Some(area));
+    // The video closes; a page of changing text (a ticker, a spinner)
+    // keeps the same area busy.
+    let mut last_video = None;
+    for n in 0..40u32 {
+        apply(
+            &mut frame,
+            &Change::Ui {
+                rect: (64, 64, 256, 192),
+                colours: vec![0x00FF_FFFF, 0x0010_1010],
+                seed: n,
+            },
+        );
+        let update = encoder.encode(&frame).unwrap();
+        if !video_ops(&update).is_empty() {
+            last_video = Some(n);
+        }
+        decoder.apply(&update).unwrap();
+    }
+    assert_eq!(encoder.video_rect(), None);
+    assert!(
+        last_video.is_some_and(|n| n < 20),
+        "video until {last_video:?}"
+    );
+    assert!(
+        decoder.picture() == &frame,
+        "text is exact once it is sent as tiles"
+    );
+}
+
+#[test]
+fn after_a_refused_update_only_a_keyframe_is_taken() {
+    let mut frame = desktop();
+    let mut encoder = Encoder::new(EncoderConfig::default());
+    let mut decoder = Decoder::new();
+    send(&mut encoder, &mut decoder, &frame);
+    let bad = wire::Update {
+        seq: 99,
+        keyframe: false,
+        width: frame.width(),
+        height: frame.height(),
+        ops: vec![wire::Op::Cached {
+            rect: Rect::new(0, 0, 8, 8),
+            slot: 500,
+        }],
+    };
+    assert!(decoder.apply(&bad).is_err());
+    apply(
+        &mut frame,
+        &Change::Ui {
+            rect: (10, 10, 30, 20),
+            colours: vec![1, 2],
+            seed: 5,
+        },
+    );
+    let next = encoder.encode(&frame).unwrap();
+    assert_eq!(
+        decoder.apply(&next),
+        Err(fernhand_screen::decode::ApplyError::NeedsKeyframe)
+    );
+    encoder.request_refresh();
+    decoder.apply(&encoder.encode(&frame).unwrap()).unwrap();
+    assert!(decoder.picture() == &frame);
+}

@@ -79,9 +79,9 @@ pub struct Endpoint {
     ack_deadline: Option<Instant>,
     sync_due: bool,
     last_sync: Option<Instant>,
-    /// Since the last resync: the members heard from. A resync request
-    /// sent before a member reached the new relay is lost for it; when its
-    /// own request arrives first, it is answered with ours (once).
+    /// Since the last resync: the members whose `Sync` we answered. A
+    /// resync request sent before a member reached the new relay is lost
+    /// for it, so its own request is answered with ours (once).
     heard_since_resync: Option<BTreeSet<MemberId>>,
 }
 

@@ -115,12 +115,8 @@ impl Endpoint {
                 return;
             }
         };
-        let first_since_resync = self
-            .heard_since_resync
-            .as_mut()
-            .is_some_and(|heard| heard.insert(from));
         let Some(r) = reliable else {
-            self.on_unreliable(from, kind, body, first_since_resync);
+            self.on_unreliable(from, kind, body);
             return;
         };
         let max_held = self.config.max_held_bytes;
@@ -185,13 +181,7 @@ impl Endpoint {
         }
     }
 
-    fn on_unreliable(
-        &mut self,
-        from: MemberId,
-        kind: MessageType,
-        body: &[u8],
-        first_since_resync: bool,
-    ) {
+    fn on_unreliable(&mut self, from: MemberId, kind: MessageType, body: &[u8]) {
         let message = match Message::decode_body(kind, body) {
             Ok(m) => m,
             Err(e) => {
@@ -203,6 +193,10 @@ impl Endpoint {
             Message::Ack(positions) => self.on_positions(from, &positions, false),
             Message::Sync { epoch, positions } => {
                 self.on_positions(from, &positions, true);
+                let first_since_resync = self
+                    .heard_since_resync
+                    .as_mut()
+                    .is_some_and(|answered| answered.insert(from));
                 if first_since_resync {
                     // It reached the relay after our own request went out,
                     // so it never saw that: tell it where we stand.

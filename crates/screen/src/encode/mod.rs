@@ -40,6 +40,8 @@ pub const FULL_COMPARE_EVERY: u32 = 30;
 /// Still updates after which a video stream ends (a paused video; a
 /// video at 24 frames/s captured at 30 never has that many in a row).
 const VIDEO_IDLE_END: u8 = 3;
+/// Updates between two looks at what a video stream's tiles show.
+const VIDEO_RECHECK_EVERY: u32 = 8;
 /// Updates a stream lives before it may shrink or change quality (each
 /// start costs an IDR picture).
 const VIDEO_MIN_AGE: u32 = 30;
@@ -166,6 +168,11 @@ impl Encoder {
             }
             (_, None) => None,
         };
+        if wanted.is_none() {
+            // Too few tiles still change like video (it stopped, or what
+            // changes there now is text): its tiles go as tiles again.
+            self.video = None;
+        }
         if let Some(rect) = restart.filter(|r| !r.is_empty()) {
             self.video = VideoEncoder::new(rect, qp).ok().map(|encoder| Stream {
                 encoder,
@@ -184,7 +191,14 @@ impl Encoder {
 
     /// The video operation for this update, if any of its tiles changed;
     /// ends a stream that has been still long enough or fails.
-    fn video_op(&mut self, frame: &Frame, changed: &[bool], in_video: &mut [bool]) -> Option<Op> {
+    fn video_op(
+        &mut self,
+        frame: &Frame,
+        cols: u16,
+        changed: &[bool],
+        in_video: &mut [bool],
+    ) -> Option<Op> {
+        let side = self.side();
         let v = self.video.as_mut()?;
         v.age = v.age.saturating_add(1);
         let moving = changed.iter().zip(in_video.iter()).any(|(&c, &v)| c && v);
@@ -209,13 +223,23 @@ impl Encoder {
         match v.encoder.encode(frame) {
             Ok(data) if !data.is_empty() => {
                 let new_stream = std::mem::replace(&mut v.fresh, false);
-                for (age, _) in self
-                    .lossy_age
-                    .iter_mut()
-                    .zip(in_video.iter())
-                    .filter(|(_, v)| **v)
-                {
-                    *age = 1;
+                let rect = v.encoder.rect();
+                for (i, age) in self.lossy_age.iter_mut().enumerate() {
+                    let (tx, ty) = (i % usize::from(cols), i / usize::from(cols));
+                    let tile = tile_rect(
+                        side,
+                        frame,
+                        u16::try_from(tx).unwrap_or(0),
+                        u16::try_from(ty).unwrap_or(0),
+                    );
+                    if in_video[i] {
+                        *age = 1;
+                    } else if !changed[i] && !tile.intersect(&rect).is_empty() {
+                        // A tile the stream covers in part (its rectangle
+                        // has even sides, the picture may not): lossy too,
+                        // unless it is sent as a tile after the picture.
+                        *age = (*age).max(1);
+                    }
                 }
                 Some(Op::Video {
                     rect: v.encoder.rect(),
@@ -382,7 +406,7 @@ impl Encoder {
             }
             self.steer_video(frame, cols, &mut in_video);
         }
-        if let Some(video) = self.video_op(frame, &changed, &mut in_video) {
+        if let Some(video) = self.video_op(frame, cols, &changed, &mut in_video) {
             ops.push(video);
         }
         // Still lossy tiles get their exact pixels, a few per update.
@@ -409,7 +433,16 @@ impl Encoder {
                 let i = usize::from(ty) * usize::from(cols) + usize::from(tx);
                 if in_video[i] {
                     if changed[i] {
-                        self.motion.changed(i, true);
+                        // Now and then, look again at what the stream's
+                        // tiles show, so text that replaced the video ends it.
+                        let recheck = self
+                            .video
+                            .as_ref()
+                            .is_some_and(|v| v.age % VIDEO_RECHECK_EVERY == 0);
+                        let photographic = !recheck
+                            || tile::classify(&frame.crop(tile_rect(side, frame, tx, ty)))
+                                == Content::Many;
+                        self.motion.changed(i, photographic);
                     }
                     continue;
                 }
