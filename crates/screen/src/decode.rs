@@ -9,7 +9,7 @@
 //! host answers with a keyframe and a new stream.)
 
 use crate::cache::{self, Entry, Slots};
-use crate::frame::{Frame, Rect};
+use crate::frame::{Frame, Rect, pixels_from_rgb};
 use crate::video::{VideoDecoder, VideoError};
 use crate::wire::{Op, Update};
 use thiserror::Error;
@@ -68,10 +68,7 @@ pub fn jpeg_pixels(data: &[u8], rect: Rect) -> Result<Vec<u32>, ApplyError> {
     if got != (usize::from(rect.w), usize::from(rect.h)) || rgb.len() != rect.area() * 3 {
         return Err(ApplyError::JpegSize { got, want: rect });
     }
-    Ok(rgb
-        .chunks_exact(3)
-        .map(|p| (u32::from(p[0]) << 16) | (u32::from(p[1]) << 8) | u32::from(p[2]))
-        .collect())
+    Ok(pixels_from_rgb(&rgb))
 }
 
 /// The viewer's picture.

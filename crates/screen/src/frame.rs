@@ -237,10 +237,29 @@ impl Frame {
         10.0 * (255.0f64 * 255.0 / (sum / samples)).log10()
     }
 
+    /// Append `r`'s pixels to `out` as packed `R G B` bytes, row by row
+    /// (what JPEG and H.264 encoders take).
+    pub fn rgb_bytes_into(&self, r: Rect, out: &mut Vec<u8>) {
+        out.reserve(r.area() * 3);
+        for y in r.y..r.y + r.h {
+            for &p in self.row(r.x, y, r.w) {
+                out.extend_from_slice(&p.to_be_bytes()[1..]);
+            }
+        }
+    }
+
     /// Whether `r` holds the same pixels here and in `other` (same size).
     pub fn same_in(&self, other: &Frame, r: Rect) -> bool {
         (r.y..r.y + r.h).all(|y| self.row(r.x, y, r.w) == other.row(r.x, y, r.w))
     }
+}
+
+/// Packed `R G B` bytes (what JPEG and H.264 decoders give) as
+/// `0x00RRGGBB` pixels; a trailing partial pixel is ignored.
+pub fn pixels_from_rgb(rgb: &[u8]) -> Vec<u32> {
+    rgb.chunks_exact(3)
+        .map(|p| (u32::from(p[0]) << 16) | (u32::from(p[1]) << 8) | u32::from(p[2]))
+        .collect()
 }
 
 #[cfg(test)]

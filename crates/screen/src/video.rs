@@ -8,7 +8,7 @@
 //! limited-range YCbCr 4:2:0, which the bitstream states in its VUI so a
 //! browser's WebCodecs decoder converts back the same way.
 
-use crate::frame::{Frame, Rect};
+use crate::frame::{Frame, Rect, pixels_from_rgb};
 use openh264::OpenH264API;
 use openh264::decoder::{Decoder as H264Decoder, DecoderConfig};
 use openh264::encoder::{
@@ -126,11 +126,7 @@ impl VideoEncoder {
             return Err(VideoError::BadRect(r));
         }
         self.rgb.clear();
-        for y in r.y..r.y + r.h {
-            for &p in frame.row(r.x, y, r.w) {
-                self.rgb.extend_from_slice(&p.to_be_bytes()[1..]);
-            }
-        }
+        frame.rgb_bytes_into(r, &mut self.rgb);
         let source = RgbSliceU8::new(&self.rgb, (usize::from(r.w), usize::from(r.h)));
         let yuv = YUVBuffer::from_rgb8_source(source);
         let out = self
@@ -186,10 +182,7 @@ impl VideoDecoder {
         }
         let mut rgb = vec![0u8; want.area() * 3];
         picture.write_rgb8(&mut rgb);
-        Ok(rgb
-            .chunks_exact(3)
-            .map(|p| (u32::from(p[0]) << 16) | (u32::from(p[1]) << 8) | u32::from(p[2]))
-            .collect())
+        Ok(pixels_from_rgb(&rgb))
     }
 }
 

@@ -121,14 +121,9 @@ fn changed_rects(old: &Frame, new: &Frame) -> Vec<Rect> {
 }
 
 fn rgb(frame: &Frame, r: Rect) -> Vec<u8> {
-    frame
-        .crop(r)
-        .iter()
-        .flat_map(|p| {
-            let [_, r, g, b] = p.to_be_bytes();
-            [r, g, b]
-        })
-        .collect()
+    let mut out = Vec::new();
+    frame.rgb_bytes_into(r, &mut out);
+    out
 }
 
 /// (bytes, ms) per frame after the first, zlib over the changed rectangles.

@@ -616,12 +616,8 @@ fn tile_rect(t: u16, frame: &Frame, tx: u16, ty: u16) -> Rect {
 
 /// `rect` of `frame` as a baseline JPEG (4:4:4) at `quality`.
 pub fn jpeg(frame: &Frame, rect: Rect, quality: u8) -> Vec<u8> {
-    let mut rgb = Vec::with_capacity(rect.area() * 3);
-    for y in rect.y..rect.y + rect.h {
-        for &p in frame.row(rect.x, y, rect.w) {
-            rgb.extend_from_slice(&p.to_be_bytes()[1..]);
-        }
-    }
+    let mut rgb = Vec::new();
+    frame.rgb_bytes_into(rect, &mut rgb);
     let mut out = Vec::with_capacity(rect.area() / 4 + 1024);
     let mut encoder = jpeg_encoder::Encoder::new(&mut out, quality);
     // Screen pictures carry coloured edges (UI over photos) that 4:2:0

@@ -285,24 +285,16 @@ mod tests {
         let mut new = old.clone();
         // Everything scrolls up by 17 rows but a dashed line at x = 130,
         // whose dashes stay where they are.
+        let dashed = |f: &mut Frame| {
+            for y in 0..160u16 {
+                let dash = (y / 4) % 2 == 0;
+                f.row_mut(130, y, 1)[0] = if dash { 0x00_80_80_80 } else { 0x00_FF_FF_FF };
+            }
+        };
         new.copy_within(Rect::new(0, 17, 256, 143), 0, 0);
-        for y in 0..160u16 {
-            let p = if (y / 4) % 2 == 0 {
-                0x00_80_80_80
-            } else {
-                0x00_FF_FF_FF
-            };
-            new.row_mut(130, y, 1)[0] = p;
-        }
+        dashed(&mut new);
         let mut old_with_line = old.clone();
-        for y in 0..160u16 {
-            let p = if (y / 4) % 2 == 0 {
-                0x00_80_80_80
-            } else {
-                0x00_FF_FF_FF
-            };
-            old_with_line.row_mut(130, y, 1)[0] = p;
-        }
+        dashed(&mut old_with_line);
         let region = Rect::new(0, 0, 256, 160);
         let moves = detect_moves(&old_with_line, &new, region, 64);
         assert!(moves.len() >= 2, "{moves:?}");
