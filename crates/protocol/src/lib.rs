@@ -4,7 +4,8 @@
 //!   close notices, and data frames with the 32-byte cleartext envelope the
 //!   relay routes by.
 //! - [`ticket`]: the control plane's signed admission tickets.
-//! - [`message`]: what members say to each other inside sealed packets.
+//! - [`message`]: what members say to each other inside sealed packets;
+//!   [`input`] and [`control`] are the bodies of two of its types.
 //! - [`reliable`]: sequence numbers, acks and resends end to end, so that a
 //!   relay failure loses nothing.
 //! - [`Endpoint`]: one member's whole protocol state — join handshake, keys,
@@ -12,8 +13,10 @@
 //!   messages into frames to send. It opens no socket and reads no clock.
 
 pub mod broker_link;
+pub mod control;
 pub mod frame;
 pub mod ids;
+pub mod input;
 pub mod message;
 mod reliable;
 mod session;

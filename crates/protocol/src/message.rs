@@ -12,12 +12,18 @@
 
 use crate::frame::TrafficClass;
 use crate::ids::MemberId;
+use crate::input::InputEvent;
 use fernhand_e2e::Compression;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 /// Largest file chunk a sender puts in one message.
 pub const MAX_FILE_CHUNK: usize = 64 * 1024;
+/// Largest piece of a screen message in one `Screen` message: larger ones
+/// (a lossless keyframe of a busy screen) travel in pieces.
+pub const MAX_SCREEN_PIECE: usize = 1024 * 1024;
+/// Largest clipboard text, in bytes.
+pub const MAX_CLIPBOARD: usize = 1024 * 1024;
 
 /// Message type numbers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -40,6 +46,13 @@ pub enum MessageType {
     FileChunk,
     /// Ends a file transfer with its hash (reliable).
     FileEnd,
+    /// A screen-stream message, host → viewers or viewer → host (reliable;
+    /// the host paces updates by the viewers' acknowledgements).
+    Screen,
+    /// An input event, expert → host (reliable, never compressed).
+    Input,
+    /// Clipboard text, either way (reliable, never compressed).
+    Clipboard,
 }
 
 impl MessageType {
@@ -55,6 +68,9 @@ impl MessageType {
             MessageType::FileOffer => 0x20,
             MessageType::FileChunk => 0x21,
             MessageType::FileEnd => 0x22,
+            MessageType::Screen => 0x30,
+            MessageType::Input => 0x40,
+            MessageType::Clipboard => 0x41,
         }
     }
 
@@ -70,6 +86,9 @@ impl MessageType {
             0x20 => MessageType::FileOffer,
             0x21 => MessageType::FileChunk,
             0x22 => MessageType::FileEnd,
+            0x30 => MessageType::Screen,
+            0x40 => MessageType::Input,
+            0x41 => MessageType::Clipboard,
             _ => return None,
         })
     }
@@ -87,7 +106,13 @@ impl MessageType {
     /// Whether it may be compressed.
     pub const fn compression(self) -> Compression {
         match self {
-            MessageType::Ack | MessageType::Sync => Compression::Never,
+            // Input and clipboard: the compressed length would leak their
+            // content; screen messages are compressed already.
+            MessageType::Ack
+            | MessageType::Sync
+            | MessageType::Input
+            | MessageType::Clipboard
+            | MessageType::Screen => Compression::Never,
             _ => Compression::IfSmaller,
         }
     }
@@ -204,6 +229,19 @@ pub enum Message {
     },
     /// See [`FileEnd`].
     FileEnd(FileEnd),
+    /// A piece of a screen-stream message (`fernhand-screen`'s wire
+    /// format); the pieces of one message follow each other in the sender's
+    /// stream, the last one flagged.
+    Screen {
+        /// Whether this piece ends the screen message.
+        last: bool,
+        /// The bytes.
+        data: Vec<u8>,
+    },
+    /// See [`InputEvent`].
+    Input(InputEvent),
+    /// Clipboard text.
+    Clipboard(String),
 }
 
 /// A message that cannot be decoded.
@@ -239,6 +277,9 @@ impl Message {
             Message::FileOffer(_) => MessageType::FileOffer,
             Message::FileChunk { .. } => MessageType::FileChunk,
             Message::FileEnd(_) => MessageType::FileEnd,
+            Message::Screen { .. } => MessageType::Screen,
+            Message::Input(_) => MessageType::Input,
+            Message::Clipboard(_) => MessageType::Clipboard,
         }
     }
 
@@ -267,6 +308,14 @@ impl Message {
                 out
             }
             Message::FileEnd(e) => json(e),
+            Message::Screen { last, data } => {
+                let mut out = Vec::with_capacity(data.len().saturating_add(1));
+                out.push(u8::from(*last));
+                out.extend_from_slice(data);
+                out
+            }
+            Message::Input(event) => event.encode(),
+            Message::Clipboard(text) => text.as_bytes().to_vec(),
         }
     }
 
@@ -319,6 +368,30 @@ impl Message {
                 }
             }
             MessageType::FileEnd => Message::FileEnd(json(body)?),
+            MessageType::Screen => {
+                let (&last, data) = body
+                    .split_first()
+                    .ok_or(MessageError::Truncated("screen piece"))?;
+                if last > 1 {
+                    return Err(MessageError::Invalid("screen piece flag"));
+                }
+                if data.is_empty() || data.len() > MAX_SCREEN_PIECE {
+                    return Err(MessageError::Invalid("screen piece length"));
+                }
+                Message::Screen {
+                    last: last == 1,
+                    data: data.to_vec(),
+                }
+            }
+            MessageType::Input => Message::Input(InputEvent::decode(body)?),
+            MessageType::Clipboard => {
+                if body.len() > MAX_CLIPBOARD {
+                    return Err(MessageError::Invalid("clipboard text (too long)"));
+                }
+                let text = std::str::from_utf8(body)
+                    .map_err(|_| MessageError::Invalid("clipboard text (not UTF-8)"))?;
+                Message::Clipboard(text.to_owned())
+            }
         })
     }
 }
@@ -503,6 +576,15 @@ mod tests {
             }),
             r,
         );
+        round_trip(
+            Message::Screen {
+                last: true,
+                data: vec![0x10, 0, 0, 0, 9],
+            },
+            r,
+        );
+        round_trip(Message::Input(InputEvent::Text("ß".into())), r);
+        round_trip(Message::Clipboard("copied".into()), r);
     }
 
     #[test]

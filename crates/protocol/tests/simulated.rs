@@ -565,3 +565,98 @@ fn messages_sent_before_the_key_arrives_are_delivered_after() {
     net.run(10_000);
     assert_eq!(net.received(1), vec![(MemberId(5), chat("hello early"))]);
 }
+
+/// An unattended session: the expert leads and knows the access password;
+/// the device holds only its verifier and answers as the SRP server.
+fn unattended(seed: u64, password: &[u8]) -> Net {
+    let mut net = Net::new(seed);
+    let session = SessionId([9; 16]);
+    let policy = Policy::only(&[SUITE]);
+    let mut store = VerifierStore::new(policy.clone());
+    store.insert(Verifier::new(&policy, b"device:office-pc", b"correct horse").unwrap());
+    let device = Endpoint::device(
+        session,
+        MemberId(2),
+        MemberId(1),
+        store,
+        EndpointConfig::default(),
+    );
+    let mut leader = Endpoint::leader(
+        session,
+        MemberId(1),
+        SUITE,
+        VerifierStore::new(policy.clone()),
+        EndpointConfig::default(),
+    )
+    .unwrap();
+    leader
+        .connect_device(MemberId(2), policy, b"device:office-pc", password)
+        .unwrap();
+    net.nodes.insert(1, leader);
+    net.nodes.insert(2, device);
+    net.events.insert(1, Vec::new());
+    net.events.insert(2, Vec::new());
+    net.run(10_000);
+    net
+}
+
+#[test]
+fn an_unattended_device_answers_the_expert_and_gets_the_leaders_keys() {
+    let mut net = unattended(11, b"correct horse");
+    let fingerprints: Vec<[u8; 32]> = [1, 2]
+        .iter()
+        .map(|id| {
+            net.events[id]
+                .iter()
+                .find_map(|e| match e {
+                    Event::Established { transcript_hash } => Some(*transcript_hash),
+                    _ => None,
+                })
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(fingerprints[0], fingerprints[1], "both saw one handshake");
+    assert!(net.events[&1].contains(&Event::MemberAdmitted(MemberId(2))));
+    assert!(
+        net.events[&2]
+            .iter()
+            .any(|e| matches!(e, Event::Keyed { .. })),
+        "the device got the leader's key"
+    );
+    for (from, to, text) in [(1, 2, "expert here"), (2, 1, "device here")] {
+        net.nodes
+            .get_mut(&from)
+            .unwrap()
+            .send(ALL_MEMBERS, chat(text))
+            .unwrap();
+        net.run(1000);
+        assert_eq!(net.received(to), vec![(MemberId(from), chat(text))]);
+        net.events.get_mut(&to).unwrap().clear();
+    }
+}
+
+#[test]
+fn a_wrong_access_password_is_refused_by_the_device() {
+    let mut net = unattended(12, b"wrong horse");
+    assert!(net.events[&1].contains(&Event::JoinRefused(JoinRefusal::WrongSecret)));
+    assert!(net.events[&2].iter().any(|e| matches!(
+        e,
+        Event::JoinFailed {
+            from: MemberId(1),
+            ..
+        }
+    )));
+    assert!(
+        net.events[&2]
+            .iter()
+            .all(|e| !matches!(e, Event::Keyed { .. })),
+        "no key reaches the device"
+    );
+    net.nodes
+        .get_mut(&1)
+        .unwrap()
+        .send(ALL_MEMBERS, chat("secret"))
+        .unwrap();
+    net.run(1000);
+    assert!(net.received(2).is_empty());
+}

@@ -151,4 +151,7 @@ pub enum SendError {
     /// Key handling failed.
     #[error(transparent)]
     Key(#[from] KeyError),
+    /// A handshake could not start.
+    #[error(transparent)]
+    Handshake(HandshakeError),
 }

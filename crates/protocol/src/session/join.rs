@@ -10,12 +10,13 @@
 //!                                  3 no common suite, 4 malformed, 5 unknown identity, 6 other
 //! ```
 
-use super::{Endpoint, Event, JoinRefusal, Keys, SendError, Target};
+use super::{Answering, DeviceJoin, Endpoint, Event, JoinRefusal, Keys, SendError, Target};
 use crate::frame::{Envelope, PayloadKind, TrafficClass};
 use crate::ids::MemberId;
 use crate::message::{Message, Roster, RosterEntry};
-use fernhand_e2e::{ClientHandshake, HandshakeError, Member};
+use fernhand_e2e::{ClientHandshake, Established, HandshakeError, Member, Policy};
 use std::time::Instant;
+use zeroize::Zeroizing;
 
 const HELLO: u8 = 0x01;
 const CHALLENGE: u8 = 0x02;
@@ -45,6 +46,7 @@ impl Endpoint {
             policy,
             identity,
             secret,
+            answers: None,
             ..
         } = &mut self.keys
         else {
@@ -73,14 +75,34 @@ impl Endpoint {
             return;
         };
         if self.is_leader() {
+            let from_device = matches!(&self.keys,
+                Keys::Leader { device: Some(d), .. } if d.device == from);
             match kind {
                 HELLO => self.leader_on_hello(from, payload),
                 PROOF => self.leader_on_proof(from, payload),
                 KEY_REQUEST => self.redeliver(from),
+                CHALLENGE if from_device => self.leader_on_device_challenge(payload),
+                CONFIRM if from_device => self.leader_on_device_confirm(payload),
+                JOIN_REFUSED if from_device => {
+                    let reason = JoinRefusal::from_byte(payload.get(1).copied().unwrap_or(0));
+                    self.events.push_back(Event::JoinRefused(reason));
+                }
                 _ => self.drop_frame(from, "unexpected handshake message at the leader"),
             }
         } else if from != self.leader_id {
             self.drop_frame(from, "handshake message from a member that does not lead");
+        } else if matches!(
+            &self.keys,
+            Keys::Member {
+                answers: Some(_),
+                ..
+            }
+        ) {
+            match kind {
+                HELLO => self.device_on_hello(payload),
+                PROOF => self.device_on_proof(payload),
+                _ => self.drop_frame(from, "unexpected handshake message at a device"),
+            }
         } else {
             match kind {
                 CHALLENGE => self.joiner_on_challenge(payload),
@@ -118,10 +140,7 @@ impl Endpoint {
 
     fn leader_on_proof(&mut self, from: MemberId, proof: &[u8]) {
         let Keys::Leader {
-            leader,
-            verifiers,
-            pending,
-            roles,
+            verifiers, pending, ..
         } = &mut self.keys
         else {
             return;
@@ -136,6 +155,16 @@ impl Endpoint {
                 self.refuse(from, e);
                 return;
             }
+        };
+        self.admit(from, established, Some(&confirm));
+    }
+
+    /// Leader: admit `from` after a completed handshake, send it the
+    /// confirm (when the leader was the SRP server) and everyone the new
+    /// epoch's keys, and announce the roster.
+    fn admit(&mut self, from: MemberId, established: Established, confirm: Option<&[u8]>) {
+        let Keys::Leader { leader, roles, .. } = &mut self.keys else {
+            return;
         };
         // A member that joins again (it lost its key) is first removed, so an
         // epoch it may still hold is not the one it gets.
@@ -162,7 +191,9 @@ impl Endpoint {
             permissions: Vec::new(),
         });
         let epoch = leader.epoch();
-        self.push_frame(PayloadKind::Handshake, from, &confirm);
+        if let Some(confirm) = confirm {
+            self.push_frame(PayloadKind::Handshake, from, confirm);
+        }
         for d in deliveries {
             self.push_frame(PayloadKind::KeyDelivery, d.recipient(), d.as_bytes());
         }
@@ -171,6 +202,144 @@ impl Endpoint {
         self.events.push_back(Event::Keyed { epoch });
         if let Err(e) = self.announce_roster() {
             self.drop_frame(from, &format!("roster not sent: {e}"));
+        }
+    }
+
+    /// Leader of an unattended session: start the handshake with `device`,
+    /// which holds the verifier of the access password `secret`.
+    pub fn connect_device(
+        &mut self,
+        device: MemberId,
+        policy: Policy,
+        identity: &[u8],
+        secret: &[u8],
+    ) -> Result<(), SendError> {
+        let Keys::Leader { device: slot, .. } = &mut self.keys else {
+            return Err(SendError::NotLeader);
+        };
+        *slot = Some(Box::new(DeviceJoin {
+            device,
+            policy,
+            identity: identity.to_vec(),
+            secret: Zeroizing::new(secret.to_vec()),
+            client: None,
+            awaiting: None,
+            admitted: false,
+        }));
+        self.device_hello()
+    }
+
+    /// Leader: (re)send the Hello to the device, unless it is admitted.
+    pub(super) fn device_hello(&mut self) -> Result<(), SendError> {
+        let Keys::Leader {
+            device: Some(join), ..
+        } = &mut self.keys
+        else {
+            return Ok(());
+        };
+        if join.admitted {
+            return Ok(());
+        }
+        let (state, hello) = ClientHandshake::start(&join.policy, &join.identity, &join.secret)
+            .map_err(SendError::Handshake)?;
+        join.client = Some(state);
+        join.awaiting = None;
+        let to = join.device;
+        self.push_frame(PayloadKind::Handshake, to, &hello);
+        Ok(())
+    }
+
+    fn leader_on_device_challenge(&mut self, challenge: &[u8]) {
+        let Keys::Leader {
+            device: Some(join), ..
+        } = &mut self.keys
+        else {
+            return;
+        };
+        let to = join.device;
+        let Some(state) = join.client.take() else {
+            self.drop_frame(to, "challenge without a hello");
+            return;
+        };
+        match state.on_challenge(challenge) {
+            Ok((next, proof)) => {
+                join.awaiting = Some(next);
+                self.push_frame(PayloadKind::Handshake, to, &proof);
+            }
+            Err(e) => self.drop_frame(to, &format!("device handshake failed: {e}")),
+        }
+    }
+
+    fn leader_on_device_confirm(&mut self, confirm: &[u8]) {
+        let Keys::Leader {
+            device: Some(join), ..
+        } = &mut self.keys
+        else {
+            return;
+        };
+        let to = join.device;
+        let Some(state) = join.awaiting.take() else {
+            self.drop_frame(to, "confirm without a proof");
+            return;
+        };
+        match state.on_confirm(confirm) {
+            Ok(established) => {
+                join.admitted = true;
+                let transcript_hash = established.transcript_hash();
+                self.events
+                    .push_back(Event::Established { transcript_hash });
+                self.admit(to, established, None);
+            }
+            Err(e) => self.drop_frame(to, &format!("device handshake failed: {e}")),
+        }
+    }
+
+    fn device_on_hello(&mut self, hello: &[u8]) {
+        let Keys::Member {
+            answers: Some(answering),
+            member,
+            ..
+        } = &mut self.keys
+        else {
+            return;
+        };
+        let Answering { verifiers, pending } = answering.as_mut();
+        let leader = self.leader_id;
+        match verifiers.respond(hello) {
+            Ok((state, challenge)) => {
+                *pending = Some(state);
+                // A new handshake replaces keys from an earlier one.
+                *member = None;
+                self.push_frame(PayloadKind::Handshake, leader, &challenge);
+            }
+            Err(e) => self.refuse(leader, e),
+        }
+    }
+
+    fn device_on_proof(&mut self, proof: &[u8]) {
+        let Keys::Member {
+            answers: Some(answering),
+            member,
+            ..
+        } = &mut self.keys
+        else {
+            return;
+        };
+        let Answering { verifiers, pending } = answering.as_mut();
+        let leader = self.leader_id;
+        let Some(state) = pending.take() else {
+            self.drop_frame(leader, "proof without a handshake in progress");
+            return;
+        };
+        match verifiers.finish(state, proof) {
+            Ok((confirm, established)) => {
+                let transcript_hash = established.transcript_hash();
+                *member = Some(Box::new(Member::new(established)));
+                self.push_frame(PayloadKind::Handshake, leader, &confirm);
+                self.events
+                    .push_back(Event::Established { transcript_hash });
+            }
+            Err(e) => self.refuse(leader, e),
         }
     }
 

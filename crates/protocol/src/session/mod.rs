@@ -33,6 +33,9 @@ enum Keys {
         verifiers: Box<VerifierStore>,
         pending: HashMap<MemberId, ServerHandshake>,
         roles: BTreeMap<MemberId, RosterEntry>,
+        /// Unattended: the SRP handshake this leader runs as the client
+        /// with the device, which holds the verifier.
+        device: Option<Box<DeviceJoin>>,
     },
     /// Any other member: joins with a secret, receives keys.
     Member {
@@ -42,7 +45,30 @@ enum Keys {
         policy: Policy,
         identity: Vec<u8>,
         secret: Zeroizing<Vec<u8>>,
+        /// Unattended device: this member answers the leader's handshake
+        /// with the verifier of its access password (SRP server) instead
+        /// of joining with a secret.
+        answers: Option<Box<Answering>>,
     },
+}
+
+/// The leader's side of an unattended join: it knows the device's access
+/// password and plays the SRP client towards the device.
+struct DeviceJoin {
+    device: MemberId,
+    policy: Policy,
+    identity: Vec<u8>,
+    secret: Zeroizing<Vec<u8>>,
+    client: Option<ClientHandshake>,
+    awaiting: Option<AwaitingConfirm>,
+    admitted: bool,
+}
+
+/// A device's side of an unattended join: the verifier of its access
+/// password and the handshake in progress.
+struct Answering {
+    verifiers: VerifierStore,
+    pending: Option<ServerHandshake>,
 }
 
 /// A received message waiting in a stream: its type and body.
@@ -127,6 +153,7 @@ impl Endpoint {
                 verifiers: Box::new(verifiers),
                 pending: HashMap::new(),
                 roles,
+                device: None,
             },
         );
         endpoint.note_epoch(epoch);
@@ -156,10 +183,41 @@ impl Endpoint {
                 policy,
                 identity: identity.to_vec(),
                 secret: Zeroizing::new(secret.to_vec()),
+                answers: None,
             },
         );
         endpoint.start_join()?;
         Ok(endpoint)
+    }
+
+    /// An unattended device: it holds the verifier of its access password
+    /// and answers the leader's handshake as the SRP server; the leader
+    /// still makes the keys (DESIGN §3.2).
+    pub fn device(
+        session: SessionId,
+        me: MemberId,
+        leader: MemberId,
+        verifiers: VerifierStore,
+        config: EndpointConfig,
+    ) -> Endpoint {
+        Endpoint::new(
+            session,
+            me,
+            leader,
+            config,
+            Keys::Member {
+                client: None,
+                awaiting: None,
+                member: None,
+                policy: Policy::default(),
+                identity: Vec::new(),
+                secret: Zeroizing::new(Vec::new()),
+                answers: Some(Box::new(Answering {
+                    verifiers,
+                    pending: None,
+                })),
+            },
+        )
     }
 
     fn new(
@@ -266,6 +324,12 @@ impl Endpoint {
     /// After reconnecting (to another relay, or without resuming): say where
     /// this member stands so senders resend what it missed.
     pub fn resync(&mut self, now: Instant) {
+        if let Err(e) = self.device_hello() {
+            self.drop_frame(
+                self.me,
+                &format!("cannot restart the device handshake: {e}"),
+            );
+        }
         if self.epoch().is_none() {
             // Still joining: the handshake or the first key may have been lost.
             if let Keys::Member { member: None, .. } = self.keys {
