@@ -14,6 +14,8 @@
 //! cannot register as another.
 
 use crate::ids::RelayId;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 
 /// Relay → broker.
@@ -100,5 +102,28 @@ mod tests {
             }
         );
         assert!(serde_json::from_str::<RelayToBroker>(r#"{"type":"nonsense"}"#).is_err());
+    }
+}
+
+/// What a member gets from the broker (`POST /broker/v1/tickets`): where
+/// to connect and the ticket to present.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TicketGrant {
+    /// The relay.
+    pub relay: RelayId,
+    /// Its member-facing URL.
+    pub url: String,
+    /// The signed ticket, base64url.
+    pub ticket: String,
+    /// The member id it carries.
+    pub member: u32,
+    /// Valid until (Unix seconds).
+    pub expires_at: u64,
+}
+
+impl TicketGrant {
+    /// The ticket's bytes.
+    pub fn ticket_bytes(&self) -> Option<Vec<u8>> {
+        URL_SAFE_NO_PAD.decode(&self.ticket).ok()
     }
 }

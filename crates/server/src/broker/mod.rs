@@ -13,7 +13,6 @@
 //! every member, whichever replica issued its grant or holds its relay's
 //! link; replicas share the ticket key (`keys/tickets.key`).
 
-pub mod client;
 mod grants;
 pub mod http;
 mod registry;
@@ -31,11 +30,12 @@ use fernhand_protocol::{MemberId, RelayId, SessionId, TenantId};
 use fernhand_store::broker::{self as state, GrantRow, RelayRow};
 use fernhand_store::{Store, StoreError};
 use registry::Registry;
-use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use thiserror::Error;
+
+pub use fernhand_protocol::broker_link::TicketGrant;
 
 /// Broker settings.
 #[derive(Clone, Debug)]
@@ -84,28 +84,6 @@ pub enum BrokerError {
 impl From<StoreError> for BrokerError {
     fn from(e: StoreError) -> Self {
         BrokerError::State(e.to_string())
-    }
-}
-
-/// What a member gets: where to connect and the ticket to present.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TicketGrant {
-    /// The relay.
-    pub relay: RelayId,
-    /// Its member-facing URL.
-    pub url: String,
-    /// The signed ticket, base64url.
-    pub ticket: String,
-    /// The member id it carries.
-    pub member: u32,
-    /// Valid until (Unix seconds).
-    pub expires_at: u64,
-}
-
-impl TicketGrant {
-    /// The ticket's bytes.
-    pub fn ticket_bytes(&self) -> Option<Vec<u8>> {
-        URL_SAFE_NO_PAD.decode(&self.ticket).ok()
     }
 }
 

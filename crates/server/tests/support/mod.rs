@@ -6,6 +6,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use ed25519_dalek::SigningKey;
+use fernhand_client::broker::BrokerClient;
 use fernhand_e2e::{JoinCode, Policy, Suite, Verifier, VerifierStore};
 use fernhand_pki::{Ca, Usage};
 use fernhand_protocol::broker_link::relay_identity_name;
@@ -14,11 +15,8 @@ use fernhand_protocol::ticket::Role;
 use fernhand_protocol::{
     ALL_MEMBERS, Endpoint, EndpointConfig, Event, MemberId, RelayId, SessionId, TenantId,
 };
-use fernhand_relay::{
-    Delivery, MemberLink, RegisteredRelay, Registration, RelayConfig, RelayTicket, TicketSource,
-};
+use fernhand_relay::{Delivery, MemberLink, RegisteredRelay, Registration, RelayConfig};
 use fernhand_server::app::metrics::ServerMetrics;
-use fernhand_server::broker::client::BrokerClient;
 use fernhand_server::broker::{Broker, BrokerConfig};
 use fernhand_server::security_log::SecurityLog;
 use std::sync::{Arc, Mutex};
@@ -180,20 +178,6 @@ impl Drop for Cluster {
     }
 }
 
-/// Tickets from the broker over HTTP.
-pub struct BrokerTickets(pub BrokerClient);
-
-impl TicketSource for BrokerTickets {
-    async fn fetch(&self, failed: Option<RelayId>) -> Result<RelayTicket, String> {
-        let t = self.0.ticket(failed).await.map_err(|e| e.to_string())?;
-        Ok(RelayTicket {
-            relay: t.relay,
-            url: t.url.clone(),
-            ticket: t.ticket_bytes().ok_or("bad ticket encoding")?,
-        })
-    }
-}
-
 /// What a test asks a member to do.
 pub enum Command {
     Send(MemberId, Message),
@@ -278,9 +262,7 @@ pub fn viewer_endpoint(session: SessionId, id: u32) -> Endpoint {
 /// Run `endpoint` over a [`MemberLink`] to the session, forever.
 pub async fn spawn_member(cluster: &Cluster, endpoint: Endpoint, grant: String) -> MemberTask {
     let client = BrokerClient::new(&cluster.broker_http, grant, None).unwrap();
-    let link = MemberLink::connect(BrokerTickets(client), None)
-        .await
-        .unwrap();
+    let link = MemberLink::connect(client, None).await.unwrap();
     let id = endpoint.id();
     let (commands, mut rx) = mpsc::unbounded_channel();
     let seen = Arc::new(Mutex::new(Vec::new()));

@@ -421,6 +421,7 @@ pub async fn connect(
             "grant": leader,
             "tickets": "/broker/v1/tickets",
             "device": device.id,
+            "device_member": member,
         })),
     ))
 }

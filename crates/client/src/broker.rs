@@ -1,8 +1,9 @@
-//! Asking the broker for tickets over HTTP: the member side of
-//! [`super::http`].
+//! Asking the broker for tickets over HTTP (`POST /broker/v1/tickets` with
+//! the member's grant), and that as the relay link's ticket source.
 
-use super::TicketGrant;
 use fernhand_protocol::RelayId;
+use fernhand_protocol::broker_link::TicketGrant;
+use fernhand_relay::{RelayTicket, TicketSource};
 use serde_json::json;
 use thiserror::Error;
 
@@ -90,5 +91,18 @@ impl BrokerClient {
             .json::<TicketGrant>()
             .await
             .map_err(|e| BrokerClientError::Unreachable(e.to_string()))
+    }
+}
+
+impl TicketSource for BrokerClient {
+    async fn fetch(&self, failed: Option<RelayId>) -> Result<RelayTicket, String> {
+        let t = self.ticket(failed).await.map_err(|e| e.to_string())?;
+        Ok(RelayTicket {
+            relay: t.relay,
+            url: t.url.clone(),
+            ticket: t
+                .ticket_bytes()
+                .ok_or("the broker sent a ticket that is not base64url")?,
+        })
     }
 }

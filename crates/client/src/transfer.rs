@@ -1,0 +1,211 @@
+//! File transfers over a session, both directions, one protocol:
+//!
+//! ```text
+//! sender                         receiver
+//!   FileOffer {id, name, size}  ──▶  checks the name, opens (or resumes) a part file
+//!                               ◀──  Control file_accept {id, offset}  |  file_error {id, error}
+//!   FileChunk {id, offset, …}…  ──▶  appends in order (errors: file_error, part kept)
+//!   FileEnd {id, sha256}        ──▶  checks SHA-256, renames into place
+//! ```
+//!
+//! A transfer cut by a lost connection resumes from the part file the next
+//! time the same file is offered; disk-full and permission errors go back
+//! to the sender as `file_error` and are reported on both sides.
+
+use crate::files::{FileError, Incoming};
+use crate::runtime::{Sender, SessionError};
+use fernhand_protocol::MemberId;
+use fernhand_protocol::control::Control;
+use fernhand_protocol::message::{FileEnd, FileOffer, MAX_FILE_CHUNK, Message};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use thiserror::Error;
+
+/// What became of an incoming file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Received {
+    /// Whole and checked, at this path.
+    Done {
+        /// Transfer id.
+        id: u32,
+        /// Where it is.
+        path: PathBuf,
+    },
+    /// Failed; the sender was told.
+    Failed {
+        /// Transfer id.
+        id: u32,
+        /// Why.
+        error: FileError,
+    },
+}
+
+/// The receiving side: part files per (sender, transfer).
+#[derive(Debug)]
+pub struct Receiving {
+    folder: PathBuf,
+    open: HashMap<(MemberId, u32), Incoming>,
+}
+
+impl Receiving {
+    /// Receive into `folder`.
+    pub fn new(folder: &Path) -> Receiving {
+        Receiving {
+            folder: folder.to_path_buf(),
+            open: HashMap::new(),
+        }
+    }
+
+    /// The folder files go to.
+    pub fn folder(&self) -> &Path {
+        &self.folder
+    }
+
+    /// An offer arrived: the answer to send back.
+    pub fn offer(&mut self, from: MemberId, offer: &FileOffer) -> Control {
+        if let Some(old) = self.open.remove(&(from, offer.id)) {
+            old.suspend();
+        }
+        match Incoming::open(&self.folder, &offer.name, offer.size) {
+            Ok(incoming) => {
+                let offset = incoming.offset();
+                self.open.insert((from, offer.id), incoming);
+                Control::FileAccept {
+                    id: offer.id,
+                    offset,
+                }
+            }
+            Err(error) => Control::FileError {
+                id: offer.id,
+                error: error.to_string(),
+            },
+        }
+    }
+
+    /// A chunk arrived; on failure the transfer ends (its part file kept
+    /// for a retry) and the error is returned to tell the sender.
+    pub fn chunk(&mut self, from: MemberId, id: u32, offset: u64, data: &[u8]) -> Option<Received> {
+        let incoming = self.open.get_mut(&(from, id))?;
+        match incoming.write(offset, data) {
+            Ok(()) => None,
+            Err(error) => {
+                if let Some(i) = self.open.remove(&(from, id)) {
+                    i.suspend();
+                }
+                Some(Received::Failed { id, error })
+            }
+        }
+    }
+
+    /// Bytes held of transfer `id` from `from`, and its size.
+    pub fn progress(&self, from: MemberId, id: u32) -> Option<(u64, u64)> {
+        self.open.get(&(from, id)).map(|i| (i.offset(), i.size()))
+    }
+
+    /// The sender says it is complete.
+    pub fn end(&mut self, from: MemberId, end: &FileEnd) -> Option<Received> {
+        let incoming = self.open.remove(&(from, end.id))?;
+        Some(match incoming.finish(&end.sha256) {
+            Ok(path) => Received::Done { id: end.id, path },
+            Err(error) => Received::Failed { id: end.id, error },
+        })
+    }
+
+    /// The sender gave up on `id`: keep the part file for a later try.
+    pub fn cancelled(&mut self, from: MemberId, id: u32) {
+        if let Some(i) = self.open.remove(&(from, id)) {
+            i.suspend();
+        }
+    }
+}
+
+/// Why sending a file failed.
+#[derive(Debug, Error)]
+pub enum SendFileError {
+    /// Reading the local file failed.
+    #[error(transparent)]
+    File(#[from] FileError),
+    /// The session ended.
+    #[error(transparent)]
+    Session(#[from] SessionError),
+}
+
+/// The offer for `path` (name given, size from the file).
+pub fn offer_for(path: &Path, id: u32, name: &str) -> Result<FileOffer, FileError> {
+    let size = std::fs::metadata(path)
+        .map_err(|e| FileError::io("reading the file", &e))?
+        .len();
+    Ok(FileOffer {
+        id,
+        name: name.to_owned(),
+        size,
+    })
+}
+
+/// Send the bytes of `path` from `offset` as chunks of transfer `id`, then
+/// its end with the SHA-256 of the whole file; `progress` hears (sent, size).
+pub async fn stream_file(
+    sender: &Sender,
+    to: MemberId,
+    id: u32,
+    path: &Path,
+    offset: u64,
+    mut progress: impl FnMut(u64, u64),
+) -> Result<String, SendFileError> {
+    let mut file = std::fs::File::open(path).map_err(|e| FileError::io("opening", &e))?;
+    let size = file
+        .metadata()
+        .map_err(|e| FileError::io("reading the file", &e))?
+        .len();
+    let mut hasher = Sha256::new();
+    let mut position = 0u64;
+    let mut buf = vec![0u8; MAX_FILE_CHUNK];
+    loop {
+        let n = read_full(&mut file, &mut buf).map_err(|e| FileError::io("reading", &e))?;
+        if n == 0 {
+            break;
+        }
+        let chunk = &buf[..n];
+        hasher.update(chunk);
+        let end = position + n as u64;
+        if end > offset {
+            let skip = usize::try_from(offset.saturating_sub(position)).unwrap_or(0);
+            sender
+                .send(
+                    to,
+                    Message::FileChunk {
+                        id,
+                        offset: position + skip as u64,
+                        data: chunk[skip..].to_vec(),
+                    },
+                )
+                .await?;
+            progress(end, size);
+        }
+        position = end;
+    }
+    let sha256 = hex::encode(hasher.finalize());
+    sender
+        .send(
+            to,
+            Message::FileEnd(FileEnd {
+                id,
+                sha256: sha256.clone(),
+            }),
+        )
+        .await?;
+    Ok(sha256)
+}
+
+fn read_full(file: &mut std::fs::File, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match file.read(&mut buf[filled..])? {
+            0 => break,
+            n => filled += n,
+        }
+    }
+    Ok(filled)
+}
