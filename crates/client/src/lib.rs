@@ -9,10 +9,13 @@
 //!   checked, resume;
 //! - [`transfer`]: file transfers over a session (offer, accept from an
 //!   offset, chunks, end with SHA-256, errors told to both sides);
-//! - [`screen_pieces`]: large screen messages in pieces.
+//! - [`screen_pieces`]: large screen messages in pieces;
+//! - [`expert`]: the expert's end of a connection, for the scripted expert
+//!   client and tests.
 
 pub mod api;
 pub mod broker;
+pub mod expert;
 pub mod files;
 pub mod runtime;
 pub mod screen_pieces;

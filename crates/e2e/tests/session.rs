@@ -475,3 +475,37 @@ fn a_lost_delivery_can_be_sent_again_identically() {
     );
     let _ = &mut members;
 }
+
+#[test]
+fn a_stored_verifier_still_answers_the_right_password_only() {
+    let policy = Policy::default();
+    let made = Verifier::new(&policy, b"device:pc-7", b"a long access password").unwrap();
+    let stored = made.export();
+    assert!(!stored.contains("a long access password"));
+    let back = Verifier::import(&stored).unwrap();
+    assert_eq!(back.identity(), b"device:pc-7");
+    let mut store = VerifierStore::new(policy.clone());
+    store.insert(back);
+    assert!(
+        handshake_with(
+            &mut store,
+            &policy,
+            b"device:pc-7",
+            b"a long access password"
+        )
+        .is_ok()
+    );
+    assert_eq!(
+        handshake_with(&mut store, &policy, b"device:pc-7", b"guess").err(),
+        Some(HandshakeError::WrongSecret)
+    );
+    for broken in [
+        "",
+        "v2.x",
+        "v1.ZGV2aWNl",
+        "v1.ZGV2aWNl.c2FsdA.1:AA",
+        &format!("{}.x", &*stored),
+    ] {
+        assert!(Verifier::import(broken).is_err(), "{broken:?}");
+    }
+}

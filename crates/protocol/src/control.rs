@@ -68,6 +68,11 @@ pub enum Control {
         /// What went wrong, for people.
         error: String,
     },
+    /// Receiver → sender: file `id` arrived whole and its SHA-256 matched.
+    FileDone {
+        /// Transfer id.
+        id: u32,
+    },
     /// Expert → host: send me this file (path relative to the host's
     /// shared folder); the host answers with a file offer of that `id`.
     FileRequest {
@@ -79,6 +84,14 @@ pub enum Control {
     /// Expert → unattended host: restart the machine; the agent comes
     /// back and the expert connects again.
     Reboot {},
+    /// Host → member: a request or packet of this member was refused
+    /// (missing permission, bad name, …) and dropped.
+    Denied {
+        /// What was refused (`input`, `file offer 3`, `diagnostics`, …).
+        what: String,
+        /// Why.
+        reason: String,
+    },
 }
 
 impl Control {
@@ -113,9 +126,11 @@ impl Control {
             Control::End { reason } => reason.len(),
             Control::FileError { error, .. } => error.len(),
             Control::FileRequest { path, .. } => path.len(),
+            Control::Denied { what, reason } => what.len().max(reason.len()),
             Control::DiagnosticsRequest {}
             | Control::Diagnostics { .. }
             | Control::FileAccept { .. }
+            | Control::FileDone { .. }
             | Control::Reboot {} => 0,
         }
     }

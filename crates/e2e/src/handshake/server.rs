@@ -75,6 +75,78 @@ impl Verifier {
         &self.identity
     }
 
+    /// The verifier as one line of text for the holder's own storage
+    /// (`v1.<identity>.<salt>.<suite id>:<verifier>,…`, fields base64url).
+    /// It lets anyone who reads it test password guesses offline, so it is
+    /// stored like a password hash: readable only by its owner.
+    pub fn export(&self) -> Zeroizing<String> {
+        use base64::Engine;
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+        let per_suite: Vec<String> = self
+            .suites
+            .iter()
+            .zip(&self.verifiers)
+            .map(|(suite, v)| format!("{}:{}", suite.id(), B64.encode(v)))
+            .collect();
+        Zeroizing::new(format!(
+            "v1.{}.{}.{}",
+            B64.encode(&self.identity),
+            B64.encode(&self.salt),
+            per_suite.join(",")
+        ))
+    }
+
+    /// Read what [`Verifier::export`] wrote.
+    pub fn import(text: &str) -> Result<Verifier, HandshakeError> {
+        use base64::Engine;
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+        let bad = |reason: &'static str| {
+            HandshakeError::Malformed(crate::MessageError::Invalid {
+                field: "stored verifier",
+                reason,
+            })
+        };
+        let mut parts = text.trim().split('.');
+        if parts.next() != Some("v1") {
+            return Err(bad("unknown format"));
+        }
+        let identity = parts
+            .next()
+            .and_then(|p| B64.decode(p).ok())
+            .filter(|i| messages::identity_ok(i))
+            .ok_or_else(|| bad("identity"))?;
+        let salt = parts
+            .next()
+            .and_then(|p| B64.decode(p).ok())
+            .filter(|s| s.len() >= SALT_MIN)
+            .ok_or_else(|| bad("salt"))?;
+        let mut suites = Vec::new();
+        let mut verifiers = Vec::new();
+        for entry in parts.next().ok_or_else(|| bad("verifiers"))?.split(',') {
+            let (id, v) = entry.split_once(':').ok_or_else(|| bad("verifier entry"))?;
+            let suite = id
+                .parse::<u8>()
+                .ok()
+                .and_then(Suite::from_id)
+                .ok_or_else(|| bad("suite"))?;
+            let v = B64.decode(v).map_err(|_| bad("verifier"))?;
+            if v.is_empty() || v.len() > suite.modulus_len() {
+                return Err(bad("verifier length"));
+            }
+            suites.push(suite);
+            verifiers.push(v);
+        }
+        if parts.next().is_some() || suites.is_empty() {
+            return Err(bad("trailing fields"));
+        }
+        Ok(Verifier {
+            identity,
+            salt,
+            suites,
+            verifiers,
+        })
+    }
+
     fn for_suite(&self, suite: Suite) -> Option<&[u8]> {
         let index = self.suites.iter().position(|s| *s == suite)?;
         self.verifiers.get(index).map(Vec::as_slice)

@@ -1,0 +1,628 @@
+//! The host side of one session: the agent's user consents, and then the
+//! host shows its screen, plays the input, exchanges chat, clipboard and
+//! files, and answers diagnostics requests — each only for members the
+//! user's permissions allow, checked on every packet. Refused packets are
+//! dropped, logged, and answered with a `denied` control message so the
+//! other side knows why.
+
+use crate::console::{Action, Notice};
+use crate::diagnostics;
+use crate::permissions::{Permissions, needed};
+use crate::screen_host::{self, ScreenCommand};
+use fernhand_client::files::{self, FileError};
+use fernhand_client::runtime::{Sender, Session, SessionEvent};
+use fernhand_client::screen_pieces::{self, Joiner};
+use fernhand_client::transfer::{self, Received, Receiving};
+use fernhand_protocol::control::{self, Control};
+use fernhand_protocol::input::{InputEvent, ModifierKey, PointerButton};
+use fernhand_protocol::message::Message;
+use fernhand_protocol::{ALL_MEMBERS, Event, MemberId};
+use fernhand_screen::capture::{Capture, CaptureError};
+use fernhand_screen::input::{Button, Input, InputError, Modifier, Special};
+use fernhand_screen::wire;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// Opens a capture backend (again, after view is granted anew).
+pub type CaptureFactory = Box<dyn Fn() -> Result<Box<dyn Capture>, CaptureError> + Send>;
+
+/// How the host behaves.
+pub struct HostOptions {
+    /// The folder files are received into and fetched from.
+    pub folder: PathBuf,
+    /// Unattended, policy "unattended": the permissions asked are granted
+    /// without a prompt (the indicator still shows).
+    pub grant_without_asking: bool,
+    /// The screen.
+    pub capture: CaptureFactory,
+    /// Input injection, if this machine allows it.
+    pub input: Option<Box<dyn Input>>,
+    /// How long to wait for the user's answer before refusing.
+    pub consent_timeout: Duration,
+}
+
+/// How a session ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ended {
+    /// The agent's user ended it.
+    ByUser,
+    /// A member ended it.
+    ByMember(String),
+    /// The user refused consent.
+    Refused,
+    /// The connection was lost for good.
+    Lost(String),
+}
+
+/// An outgoing transfer waiting for its answer or running.
+enum Outgoing {
+    Offered(PathBuf),
+    Running(tokio::task::JoinHandle<()>),
+}
+
+/// Run the host side of `session` until it ends.
+pub async fn run(
+    mut session: Session,
+    leader: MemberId,
+    mut options: HostOptions,
+    mut actions: mpsc::Receiver<Action>,
+    notices: mpsc::UnboundedSender<Notice>,
+) -> Ended {
+    let sender = session.sender();
+    let mut host = Host {
+        sender: sender.clone(),
+        leader,
+        permissions: Permissions::new(leader),
+        notices: notices.clone(),
+        receiving: Receiving::new(&options.folder),
+        outgoing: HashMap::new(),
+        screen: None,
+        joiners: HashMap::new(),
+        consent: Consent::NotAsked,
+        denied_transfers: Vec::new(),
+    };
+    let (screen_tx, mut screen_rx) = mpsc::channel::<Vec<u8>>(4);
+    let (done_tx, mut done_rx) = mpsc::unbounded_channel::<String>();
+    let mut clipboard_seen: Option<String> = None;
+    let mut clipboard_tick = tokio::time::interval(Duration::from_secs(1));
+    let mut consent_deadline: Option<tokio::time::Instant> = None;
+    let ended = loop {
+        let deadline = consent_deadline;
+        tokio::select! {
+            event = session.next_event() => {
+                let Some(event) = event else { break Ended::Lost("session task ended".into()) };
+                match event {
+                    SessionEvent::Protocol(event) => {
+                        if let Some(end) = host
+                            .on_event(event, &mut options, &screen_tx, &done_tx)
+                            .await
+                        {
+                            break end;
+                        }
+                        if matches!(host.consent, Consent::Asked) && consent_deadline.is_none() {
+                            consent_deadline = Some(tokio::time::Instant::now() + options.consent_timeout);
+                        }
+                    }
+                    SessionEvent::Moved { resumed, .. } => {
+                        tracing::info!(resumed, "session moved to another relay connection");
+                    }
+                    SessionEvent::Closed(why) => break Ended::Lost(why),
+                }
+            }
+            action = actions.recv() => match action {
+                None => {}
+                Some(Action::End) => {
+                    host.end("the customer ended the session").await;
+                    break Ended::ByUser;
+                }
+                Some(Action::Consent(granted)) => {
+                    consent_deadline = None;
+                    if granted.is_empty() {
+                        host.end("the customer refused").await;
+                        break Ended::Refused;
+                    }
+                    host.consent = Consent::Given;
+                    host.permissions.grant_only(&granted);
+                    host.announce(&mut options, &screen_tx).await;
+                }
+                Some(Action::Withdraw(p)) => {
+                    if p == "all" {
+                        host.permissions.withdraw_all();
+                    } else {
+                        host.permissions.withdraw(&p);
+                    }
+                    host.announce(&mut options, &screen_tx).await;
+                }
+                Some(Action::Grant(p)) if host.permissions.grant(&p) => {
+                    host.announce(&mut options, &screen_tx).await;
+                }
+                Some(Action::Grant(_)) => {}
+                Some(Action::Chat(text)) => {
+                    let _ = sender
+                        .send(ALL_MEMBERS, Message::Chat(fernhand_protocol::message::Chat { text }))
+                        .await;
+                }
+            },
+            Some(bytes) = screen_rx.recv() => {
+                if host.permissions.is_granted(control::VIEW) {
+                    for piece in screen_pieces::split(&bytes) {
+                        if sender.send(ALL_MEMBERS, piece).await.is_err() {
+                            break;
+                        }
+                    }
+                }
+            }
+            Some(line) = done_rx.recv() => {
+                let _ = notices.send(Notice::File { text: line });
+            }
+            _ = clipboard_tick.tick() => {
+                if host.permissions.is_granted(control::CLIPBOARD)
+                    && let Some(input) = options.input.as_mut()
+                    && let Ok(Some(text)) = input.clipboard_text()
+                    && clipboard_seen.as_ref() != Some(&text)
+                    && text.len() <= fernhand_protocol::message::MAX_CLIPBOARD
+                {
+                    let first = clipboard_seen.is_none();
+                    clipboard_seen = Some(text.clone());
+                    // What was on the clipboard before the session stays here.
+                    if !first {
+                        let _ = sender.send(ALL_MEMBERS, Message::Clipboard(text)).await;
+                    }
+                }
+            }
+            _ = async { if let Some(d) = deadline { tokio::time::sleep_until(d).await } else { std::future::pending::<()>().await } } => {
+                consent_deadline = None;
+                if matches!(host.consent, Consent::Asked) {
+                    host.end("nobody answered the consent prompt").await;
+                    break Ended::Refused;
+                }
+            }
+        }
+    };
+    host.stop_screen();
+    for (_, o) in host.outgoing.drain() {
+        if let Outgoing::Running(task) = o {
+            task.abort();
+        }
+    }
+    let reason = match &ended {
+        Ended::ByUser => "you ended the session".to_owned(),
+        Ended::ByMember(r) => r.clone(),
+        Ended::Refused => "consent refused".to_owned(),
+        Ended::Lost(r) => format!("connection lost: {r}"),
+    };
+    let _ = notices.send(Notice::Ended { reason });
+    session.close(Duration::from_secs(3)).await;
+    ended
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Consent {
+    NotAsked,
+    Asked,
+    Given,
+}
+
+struct Host {
+    sender: Sender,
+    leader: MemberId,
+    permissions: Permissions,
+    notices: mpsc::UnboundedSender<Notice>,
+    receiving: Receiving,
+    outgoing: HashMap<(MemberId, u32), Outgoing>,
+    screen: Option<std::sync::mpsc::Sender<ScreenCommand>>,
+    joiners: HashMap<MemberId, Joiner>,
+    consent: Consent,
+    /// Transfers already answered with `denied` (once each, not per chunk).
+    denied_transfers: Vec<(MemberId, u32)>,
+}
+
+impl Host {
+    /// Tell everyone what is granted now, and start or stop the screen.
+    async fn announce(&mut self, options: &mut HostOptions, screen_tx: &mpsc::Sender<Vec<u8>>) {
+        let permissions = self.permissions.granted();
+        let _ = self
+            .sender
+            .send(
+                ALL_MEMBERS,
+                Message::Control(
+                    Control::Granted {
+                        permissions: permissions.clone(),
+                    }
+                    .to_value(),
+                ),
+            )
+            .await;
+        let _ = self.notices.send(Notice::Active { permissions });
+        if self.permissions.is_granted(control::VIEW) {
+            if self.screen.is_none() {
+                match (options.capture)() {
+                    Ok(capture) => {
+                        self.screen = Some(screen_host::spawn(capture, screen_tx.clone()))
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "screen capture unavailable");
+                        let _ = self.notices.send(Notice::Refused {
+                            text: format!("the screen cannot be shown: {e}"),
+                        });
+                    }
+                }
+            }
+        } else {
+            self.stop_screen();
+        }
+    }
+
+    fn stop_screen(&mut self) {
+        if let Some(s) = self.screen.take() {
+            let _ = s.send(ScreenCommand::Stop);
+        }
+    }
+
+    async fn end(&mut self, reason: &str) {
+        let _ = self
+            .sender
+            .send(
+                ALL_MEMBERS,
+                Message::Control(
+                    Control::End {
+                        reason: reason.to_owned(),
+                    }
+                    .to_value(),
+                ),
+            )
+            .await;
+        let _ = self.sender.flushed(Duration::from_secs(2)).await;
+    }
+
+    /// Drop and log a refused packet, and tell its sender why.
+    async fn deny(&mut self, from: MemberId, what: &str, reason: &str) {
+        tracing::warn!(member = from.0, what, reason, "refused a member's packet");
+        let _ = self.notices.send(Notice::Refused {
+            text: format!("member {} tried {what}: {reason}", from.0),
+        });
+        let _ = self
+            .sender
+            .send(
+                from,
+                Message::Control(
+                    Control::Denied {
+                        what: what.to_owned(),
+                        reason: reason.to_owned(),
+                    }
+                    .to_value(),
+                ),
+            )
+            .await;
+    }
+
+    async fn on_event(
+        &mut self,
+        event: Event,
+        options: &mut HostOptions,
+        screen_tx: &mpsc::Sender<Vec<u8>>,
+        done_tx: &mpsc::UnboundedSender<String>,
+    ) -> Option<Ended> {
+        match event {
+            Event::Roster(roster) => self.permissions.set_roster(roster),
+            Event::Dropped { from, reason } => {
+                tracing::warn!(member = from.0, %reason, "dropped a frame");
+            }
+            Event::JoinRefused(reason) => {
+                return Some(Ended::Lost(format!(
+                    "the session refused this computer: {reason:?}"
+                )));
+            }
+            Event::Received { from, message } => {
+                return self
+                    .on_message(from, message, options, screen_tx, done_tx)
+                    .await;
+            }
+            _ => {}
+        }
+        None
+    }
+
+    async fn on_message(
+        &mut self,
+        from: MemberId,
+        message: Message,
+        options: &mut HostOptions,
+        screen_tx: &mpsc::Sender<Vec<u8>>,
+        done_tx: &mpsc::UnboundedSender<String>,
+    ) -> Option<Ended> {
+        if let Some(permission) = needed(&message)
+            && !self.permissions.allows(from, permission)
+        {
+            let what = match &message {
+                Message::FileOffer(o) => Some(o.id),
+                Message::FileChunk { id, .. } => Some(*id),
+                Message::FileEnd(e) => Some(e.id),
+                _ => None,
+            };
+            // One answer per transfer, not one per chunk.
+            if let Some(id) = what {
+                if self.denied_transfers.contains(&(from, id)) {
+                    return None;
+                }
+                self.denied_transfers.push((from, id));
+            }
+            let kind = match &message {
+                Message::Input(_) => "input",
+                Message::Clipboard(_) => "setting the clipboard",
+                Message::Screen { .. } => "viewing the screen",
+                _ => "a file transfer",
+            };
+            self.deny(from, kind, &format!("no {permission} permission"))
+                .await;
+            return None;
+        }
+        match message {
+            Message::Chat(chat) => {
+                let _ = self.notices.send(Notice::Chat {
+                    from: format!("member {}", from.0),
+                    text: chat.text,
+                });
+            }
+            Message::Control(value) => {
+                return self.on_control(from, &value, options, screen_tx).await;
+            }
+            Message::Input(event) => {
+                let Some(input) = options.input.as_mut() else {
+                    self.deny(from, "input", "this computer takes no input")
+                        .await;
+                    return None;
+                };
+                if let Err(e) = play(input.as_mut(), &event) {
+                    self.deny(from, "input", &e.to_string()).await;
+                }
+            }
+            Message::Clipboard(text) => {
+                if let Some(input) = options.input.as_mut()
+                    && let Err(e) = input.set_clipboard_text(&text)
+                {
+                    self.deny(from, "setting the clipboard", &e.to_string())
+                        .await;
+                }
+            }
+            Message::Screen { last, data } => {
+                let joiner = self.joiners.entry(from).or_default();
+                if let Ok(Some(bytes)) = joiner.push(last, &data) {
+                    match wire::decode(&bytes) {
+                        Ok(wire::Message::Ack { seq }) => {
+                            self.screen_command(ScreenCommand::Ack(seq))
+                        }
+                        Ok(wire::Message::Refresh) => self.screen_command(ScreenCommand::Refresh),
+                        _ => {
+                            self.deny(
+                                from,
+                                "a screen message",
+                                "viewers send only acks and refresh requests",
+                            )
+                            .await
+                        }
+                    }
+                }
+            }
+            Message::FileOffer(offer) => {
+                let answer = self.receiving.offer(from, &offer);
+                if let Control::FileError { error, .. } = &answer {
+                    tracing::warn!(member = from.0, name = %offer.name, %error, "file offer refused");
+                    let _ = self.notices.send(Notice::Refused {
+                        text: format!("file {:?}: {error}", offer.name),
+                    });
+                }
+                let _ = self
+                    .sender
+                    .send(from, Message::Control(answer.to_value()))
+                    .await;
+            }
+            Message::FileChunk { id, offset, data } => {
+                if let Some(Received::Failed { id, error }) =
+                    self.receiving.chunk(from, id, offset, &data)
+                {
+                    self.file_failed(from, id, &error).await;
+                }
+            }
+            Message::FileEnd(end) => match self.receiving.end(from, &end) {
+                Some(Received::Done { id, path }) => {
+                    let _ = done_tx.send(format!("received {}", path.display()));
+                    let _ = self
+                        .sender
+                        .send(from, Message::Control(Control::FileDone { id }.to_value()))
+                        .await;
+                }
+                Some(Received::Failed { id, error }) => self.file_failed(from, id, &error).await,
+                None => {}
+            },
+            _ => {}
+        }
+        None
+    }
+
+    async fn file_failed(&mut self, from: MemberId, id: u32, error: &FileError) {
+        tracing::warn!(member = from.0, id, %error, "incoming file failed");
+        let _ = self.notices.send(Notice::Refused {
+            text: format!("incoming file {id}: {error}"),
+        });
+        let _ = self
+            .sender
+            .send(
+                from,
+                Message::Control(
+                    Control::FileError {
+                        id,
+                        error: error.to_string(),
+                    }
+                    .to_value(),
+                ),
+            )
+            .await;
+    }
+
+    fn screen_command(&self, command: ScreenCommand) {
+        if let Some(s) = &self.screen {
+            let _ = s.send(command);
+        }
+    }
+
+    async fn on_control(
+        &mut self,
+        from: MemberId,
+        value: &serde_json::Value,
+        options: &mut HostOptions,
+        screen_tx: &mpsc::Sender<Vec<u8>>,
+    ) -> Option<Ended> {
+        let control = match Control::from_value(value) {
+            Ok(c) => c,
+            Err(e) => {
+                self.deny(from, "a control message", &format!("not understood: {e}"))
+                    .await;
+                return None;
+            }
+        };
+        match control {
+            Control::Request {
+                expert,
+                permissions,
+            } => {
+                if from != self.leader {
+                    self.deny(from, "a connection request", "only the session leader asks")
+                        .await;
+                    return None;
+                }
+                let permissions: Vec<String> = permissions
+                    .into_iter()
+                    .filter(|p| control::is_permission(p))
+                    .collect();
+                if options.grant_without_asking {
+                    self.consent = Consent::Given;
+                    self.permissions.grant_only(&permissions);
+                    self.announce(options, screen_tx).await;
+                } else if self.consent != Consent::Given {
+                    self.consent = Consent::Asked;
+                    let _ = self.notices.send(Notice::ConsentAsked {
+                        expert,
+                        permissions,
+                    });
+                }
+            }
+            Control::End { reason } => return Some(Ended::ByMember(reason)),
+            Control::DiagnosticsRequest {} => {
+                if !self.permissions.allows(from, control::DIAGNOSTICS) {
+                    self.deny(from, "diagnostics", "no diagnostics permission")
+                        .await;
+                    return None;
+                }
+                let report = tokio::task::spawn_blocking(diagnostics::collect)
+                    .await
+                    .unwrap_or(serde_json::Value::Null);
+                let _ = self
+                    .sender
+                    .send(
+                        from,
+                        Message::Control(Control::Diagnostics { report }.to_value()),
+                    )
+                    .await;
+            }
+            Control::FileRequest { id, path } => {
+                if !self.permissions.allows(from, control::FILES) {
+                    self.deny(from, &format!("fetching {path:?}"), "no files permission")
+                        .await;
+                    return None;
+                }
+                let resolved = files::resolve_in(self.receiving.folder(), &path);
+                let name = path.rsplit('/').next().unwrap_or(&path).to_owned();
+                match resolved.and_then(|p| transfer::offer_for(&p, id, &name).map(|o| (p, o))) {
+                    Ok((p, offer)) => {
+                        self.outgoing.insert((from, id), Outgoing::Offered(p));
+                        let _ = self.sender.send(from, Message::FileOffer(offer)).await;
+                    }
+                    Err(e) => {
+                        tracing::warn!(member = from.0, %path, error = %e, "file request refused");
+                        let _ = self
+                            .sender
+                            .send(
+                                from,
+                                Message::Control(
+                                    Control::FileError {
+                                        id,
+                                        error: e.to_string(),
+                                    }
+                                    .to_value(),
+                                ),
+                            )
+                            .await;
+                    }
+                }
+            }
+            Control::FileAccept { id, offset } => {
+                if let Some(Outgoing::Offered(path)) = self.outgoing.remove(&(from, id)) {
+                    let sender = self.sender.clone();
+                    let task = tokio::spawn(async move {
+                        if let Err(e) =
+                            transfer::stream_file(&sender, from, id, &path, offset, |_, _| {}).await
+                        {
+                            tracing::warn!(id, error = %e, "sending a file failed");
+                        }
+                    });
+                    self.outgoing.insert((from, id), Outgoing::Running(task));
+                }
+            }
+            Control::FileError { id, error } => {
+                if let Some(Outgoing::Running(task)) = self.outgoing.remove(&(from, id)) {
+                    task.abort();
+                }
+                self.receiving.cancelled(from, id);
+                let _ = self.notices.send(Notice::Refused {
+                    text: format!("file transfer {id} failed at the other end: {error}"),
+                });
+            }
+            Control::FileDone { id } => {
+                self.outgoing.remove(&(from, id));
+            }
+            Control::Granted { .. } | Control::Diagnostics { .. } | Control::Denied { .. } => {}
+            Control::Reboot {} => {
+                self.deny(
+                    from,
+                    "a reboot",
+                    "this agent does not reboot its machine on request",
+                )
+                .await;
+            }
+        }
+        None
+    }
+}
+
+/// Play one input event.
+fn play(input: &mut dyn Input, event: &InputEvent) -> Result<(), InputError> {
+    match event {
+        InputEvent::Move { x, y } => input.pointer_move(*x, *y),
+        InputEvent::Button { button, down } => input.button(
+            match button {
+                PointerButton::Left => Button::Left,
+                PointerButton::Middle => Button::Middle,
+                PointerButton::Right => Button::Right,
+                PointerButton::Back => Button::Back,
+                PointerButton::Forward => Button::Forward,
+            },
+            *down,
+        ),
+        InputEvent::Wheel { dx, dy } => input.wheel(i32::from(*dx), i32::from(*dy)),
+        InputEvent::Key { code, down } => input.key_code(*code, *down),
+        InputEvent::Modifier { key, down } => input.modifier(
+            match key {
+                ModifierKey::Shift => Modifier::Shift,
+                ModifierKey::Control => Modifier::Control,
+                ModifierKey::Alt => Modifier::Alt,
+                ModifierKey::Super => Modifier::Super,
+            },
+            *down,
+        ),
+        InputEvent::Text(text) => input.text(text),
+        InputEvent::CtrlAltDel => input.special(Special::CtrlAltDel),
+    }
+}

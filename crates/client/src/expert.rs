@@ -1,0 +1,702 @@
+//! The expert's side of a connection, as a library: the scripted expert
+//! client (`fernhand expert`) and tests drive it. It asks the host for
+//! permissions, decodes the host's screen with the reference decoder
+//! (acknowledging each update, asking for a keyframe when it must), sends
+//! input, chat and files, fetches files and diagnostics, and keeps what
+//! the host said (granted permissions, refusals, chat, the end).
+
+use crate::files::FileError;
+use crate::runtime::{Sender, Session, SessionEvent};
+use crate::screen_pieces::{self, Joiner};
+use crate::transfer::{self, Received, Receiving};
+use fernhand_protocol::control::{ALL_PERMISSIONS, Control};
+use fernhand_protocol::input::{InputEvent, ModifierKey, PointerButton};
+use fernhand_protocol::message::{Chat, Message};
+use fernhand_protocol::{Event, MemberId};
+use fernhand_screen::decode::Decoder;
+use fernhand_screen::wire;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+use thiserror::Error;
+
+/// Why an expert operation failed.
+#[derive(Debug, Error)]
+pub enum ExpertError {
+    /// Waited too long.
+    #[error("timed out waiting for {0}")]
+    Timeout(&'static str),
+    /// The session is over.
+    #[error("the session ended: {0}")]
+    Ended(String),
+    /// The host refused.
+    #[error("the host refused {what}: {reason}")]
+    Denied {
+        /// What.
+        what: String,
+        /// Why.
+        reason: String,
+    },
+    /// A file could not be read or written.
+    #[error(transparent)]
+    File(#[from] FileError),
+    /// No host has accepted yet.
+    #[error("no host in this session has consented yet")]
+    NoHost,
+    /// A key combination that is not understood.
+    #[error("unknown key {0:?}")]
+    UnknownKey(String),
+    /// Writing the screenshot failed.
+    #[error("screenshot: {0}")]
+    Png(String),
+}
+
+/// State of a file this expert sends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum SendState {
+    Offered(PathBuf),
+    Streaming,
+    Done,
+    Failed(String),
+}
+
+/// The expert's end of a session.
+pub struct Expert {
+    session: Session,
+    sender: Sender,
+    name: String,
+    leader: bool,
+    /// Whether the leader has asked a host for permissions.
+    asked: bool,
+    host: Option<MemberId>,
+    granted: Vec<String>,
+    decoder: Decoder,
+    joiner: Joiner,
+    updates: u64,
+    last_update: Option<Instant>,
+    chats: Vec<(MemberId, String)>,
+    denied: Vec<(String, String)>,
+    receiving: Receiving,
+    received: HashMap<u32, Result<PathBuf, String>>,
+    sends: HashMap<u32, SendState>,
+    diagnostics: Option<serde_json::Value>,
+    ended: Option<String>,
+    next_id: u32,
+}
+
+impl std::fmt::Debug for Expert {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Expert")
+            .field("host", &self.host)
+            .field("granted", &self.granted)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Named keys and their X11 (evdev) key codes: Linux input code + 8, what
+/// the X11 agent plays.
+const KEYS: &[(&str, u32)] = &[
+    ("escape", 9),
+    ("backspace", 22),
+    ("tab", 23),
+    ("return", 36),
+    ("enter", 36),
+    ("space", 65),
+    ("f1", 67),
+    ("f2", 68),
+    ("f3", 69),
+    ("f4", 70),
+    ("f5", 71),
+    ("f6", 72),
+    ("f7", 73),
+    ("f8", 74),
+    ("f9", 75),
+    ("f10", 76),
+    ("f11", 95),
+    ("f12", 96),
+    ("home", 110),
+    ("up", 111),
+    ("pageup", 112),
+    ("left", 113),
+    ("right", 114),
+    ("end", 115),
+    ("down", 116),
+    ("pagedown", 117),
+    ("insert", 118),
+    ("delete", 119),
+];
+
+/// The input events of a key combination such as `ctrl+alt+t`, `Return`,
+/// `shift+Tab` or `ctrl+alt+del` (the special sequence).
+pub fn key_combo(combo: &str) -> Result<Vec<InputEvent>, ExpertError> {
+    let lower = combo.trim().to_ascii_lowercase();
+    if matches!(lower.as_str(), "ctrl+alt+del" | "ctrl+alt+delete") {
+        return Ok(vec![InputEvent::CtrlAltDel]);
+    }
+    let parts: Vec<&str> = lower.split('+').collect();
+    let (key, modifiers) = parts
+        .split_last()
+        .ok_or_else(|| ExpertError::UnknownKey(combo.to_owned()))?;
+    let mut mods = Vec::new();
+    for m in modifiers {
+        mods.push(match *m {
+            "ctrl" | "control" => ModifierKey::Control,
+            "shift" => ModifierKey::Shift,
+            "alt" => ModifierKey::Alt,
+            "super" | "win" | "cmd" | "meta" => ModifierKey::Super,
+            _ => return Err(ExpertError::UnknownKey(combo.to_owned())),
+        });
+    }
+    let mut events: Vec<InputEvent> = mods
+        .iter()
+        .map(|&key| InputEvent::Modifier { key, down: true })
+        .collect();
+    if let Some((_, code)) = KEYS.iter().find(|(name, _)| name == key) {
+        events.push(InputEvent::Key {
+            code: *code,
+            down: true,
+        });
+        events.push(InputEvent::Key {
+            code: *code,
+            down: false,
+        });
+    } else if key.chars().count() == 1 {
+        events.push(InputEvent::Text((*key).to_owned()));
+    } else {
+        return Err(ExpertError::UnknownKey(combo.to_owned()));
+    }
+    events.extend(
+        mods.iter()
+            .rev()
+            .map(|&key| InputEvent::Modifier { key, down: false }),
+    );
+    Ok(events)
+}
+
+impl Expert {
+    /// Wrap a running session; `downloads` is where fetched files go.
+    /// The leader asks the first member to be admitted for every
+    /// permission; `name` is shown in the host's consent prompt.
+    pub fn new(session: Session, leader: bool, name: &str, downloads: &Path) -> Expert {
+        let sender = session.sender();
+        Expert {
+            session,
+            sender,
+            name: name.to_owned(),
+            leader,
+            asked: false,
+            host: None,
+            granted: Vec::new(),
+            decoder: Decoder::new(),
+            joiner: Joiner::default(),
+            updates: 0,
+            last_update: None,
+            chats: Vec::new(),
+            denied: Vec::new(),
+            receiving: Receiving::new(downloads),
+            received: HashMap::new(),
+            sends: HashMap::new(),
+            diagnostics: None,
+            ended: None,
+            next_id: 1,
+        }
+    }
+
+    /// The permissions the host grants now.
+    pub fn granted(&self) -> &[String] {
+        &self.granted
+    }
+
+    /// The host, once it has answered.
+    pub fn host(&self) -> Option<MemberId> {
+        self.host
+    }
+
+    /// Screen updates applied so far.
+    pub fn updates(&self) -> u64 {
+        self.updates
+    }
+
+    /// The decoded picture.
+    pub fn picture(&self) -> &fernhand_screen::Frame {
+        self.decoder.picture()
+    }
+
+    /// Chat lines received, taken.
+    pub fn take_chats(&mut self) -> Vec<(MemberId, String)> {
+        std::mem::take(&mut self.chats)
+    }
+
+    /// Refusals the host sent, taken.
+    pub fn take_denied(&mut self) -> Vec<(String, String)> {
+        std::mem::take(&mut self.denied)
+    }
+
+    /// Why the session ended, if it did.
+    pub fn ended(&self) -> Option<&str> {
+        self.ended.as_deref()
+    }
+
+    /// Handle one event, waiting at most `limit`; false when none came.
+    pub async fn step(&mut self, limit: Duration) -> bool {
+        let event = match tokio::time::timeout(limit, self.session.next_event()).await {
+            Ok(Some(e)) => e,
+            Ok(None) => {
+                self.ended
+                    .get_or_insert_with(|| "session task ended".into());
+                return false;
+            }
+            Err(_) => return false,
+        };
+        match event {
+            SessionEvent::Protocol(e) => self.on_event(e).await,
+            SessionEvent::Moved { .. } => {
+                // Whatever was lost, a keyframe puts the picture right.
+                self.refresh().await;
+            }
+            SessionEvent::Closed(why) => {
+                self.ended.get_or_insert(why);
+            }
+        }
+        true
+    }
+
+    /// Handle events until `done` holds (checked after each), the session
+    /// ends, or `limit` passes.
+    pub async fn until(
+        &mut self,
+        what: &'static str,
+        limit: Duration,
+        mut done: impl FnMut(&Expert) -> bool,
+    ) -> Result<(), ExpertError> {
+        let deadline = Instant::now() + limit;
+        loop {
+            if done(self) {
+                return Ok(());
+            }
+            if let Some(why) = &self.ended {
+                return Err(ExpertError::Ended(why.clone()));
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(ExpertError::Timeout(what));
+            }
+            self.step(left.min(Duration::from_millis(50))).await;
+        }
+    }
+
+    /// Wait for the host's consent (some permission granted).
+    pub async fn wait_for_host(&mut self, limit: Duration) -> Result<MemberId, ExpertError> {
+        self.until("the customer's consent", limit, |e| {
+            e.host.is_some() && !e.granted.is_empty()
+        })
+        .await?;
+        self.host.ok_or(ExpertError::NoHost)
+    }
+
+    async fn on_event(&mut self, event: Event) {
+        match event {
+            Event::MemberAdmitted(id) if self.leader => {
+                let permissions: Vec<String> =
+                    ALL_PERMISSIONS.iter().map(|p| (*p).to_owned()).collect();
+                if !self.asked {
+                    // The first member admitted is the machine to support.
+                    self.asked = true;
+                    let _ = self.session.set_role(id, "host", &[]).await;
+                    let request = Control::Request {
+                        expert: self.name.clone(),
+                        permissions,
+                    };
+                    let _ = self
+                        .sender
+                        .send(id, Message::Control(request.to_value()))
+                        .await;
+                } else {
+                    // Anyone else may watch, nothing more.
+                    let _ = self.session.set_role(id, "viewer", &["view"]).await;
+                }
+            }
+            Event::JoinRefused(reason) => {
+                self.ended = Some(format!("the join was refused: {reason:?}"));
+            }
+            Event::Received { from, message } => self.on_message(from, message).await,
+            _ => {}
+        }
+    }
+
+    async fn on_message(&mut self, from: MemberId, message: Message) {
+        match message {
+            Message::Chat(c) => self.chats.push((from, c.text)),
+            Message::Screen { last, data } if Some(from) == self.host => {
+                if let Ok(Some(bytes)) = self.joiner.push(last, &data) {
+                    self.on_screen(&bytes).await;
+                }
+            }
+            Message::Control(value) => {
+                let Ok(control) = Control::from_value(&value) else {
+                    return;
+                };
+                self.on_control(from, control).await;
+            }
+            Message::FileOffer(offer) if Some(from) == self.host => {
+                let answer = self.receiving.offer(from, &offer);
+                if let Control::FileError { id, error } = &answer {
+                    self.received.insert(*id, Err(error.clone()));
+                }
+                let _ = self
+                    .sender
+                    .send(from, Message::Control(answer.to_value()))
+                    .await;
+            }
+            Message::FileChunk { id, offset, data } => {
+                if let Some(Received::Failed { id, error }) =
+                    self.receiving.chunk(from, id, offset, &data)
+                {
+                    self.received.insert(id, Err(error.to_string()));
+                    let answer = Control::FileError {
+                        id,
+                        error: error.to_string(),
+                    };
+                    let _ = self
+                        .sender
+                        .send(from, Message::Control(answer.to_value()))
+                        .await;
+                }
+            }
+            Message::FileEnd(end) => match self.receiving.end(from, &end) {
+                Some(Received::Done { id, path }) => {
+                    self.received.insert(id, Ok(path));
+                }
+                Some(Received::Failed { id, error }) => {
+                    self.received.insert(id, Err(error.to_string()));
+                }
+                None => {}
+            },
+            _ => {}
+        }
+    }
+
+    async fn on_control(&mut self, from: MemberId, control: Control) {
+        match control {
+            Control::Granted { permissions } => {
+                let first = self.host.is_none();
+                self.host = Some(from);
+                let view_now = permissions.iter().any(|p| p == "view")
+                    && !self.granted.iter().any(|p| p == "view");
+                self.granted = permissions;
+                if first || view_now {
+                    self.refresh().await;
+                }
+            }
+            Control::End { reason } => {
+                self.ended = Some(reason);
+            }
+            Control::Diagnostics { report } => self.diagnostics = Some(report),
+            Control::Denied { what, reason } => self.denied.push((what, reason)),
+            Control::FileAccept { id, offset } => {
+                if let Some(SendState::Offered(path)) = self.sends.get(&id).cloned() {
+                    self.sends.insert(id, SendState::Streaming);
+                    let sender = self.sender.clone();
+                    tokio::spawn(async move {
+                        let _ = transfer::stream_file(&sender, from, id, &path, offset, |_, _| {})
+                            .await;
+                    });
+                }
+            }
+            Control::FileDone { id } => {
+                self.sends.insert(id, SendState::Done);
+            }
+            Control::FileError { id, error } => {
+                if let Some(state) = self.sends.get_mut(&id) {
+                    *state = SendState::Failed(error);
+                } else {
+                    self.receiving.cancelled(from, id);
+                    self.received.insert(id, Err(error));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    async fn on_screen(&mut self, bytes: &[u8]) {
+        let Some(host) = self.host else { return };
+        match wire::decode(bytes) {
+            Ok(wire::Message::Update(update)) => match self.decoder.apply(&update) {
+                Ok(()) => {
+                    self.updates += 1;
+                    self.last_update = Some(Instant::now());
+                    let ack = wire::encode(&wire::Message::Ack { seq: update.seq }, 0);
+                    for piece in screen_pieces::split(&ack) {
+                        let _ = self.sender.send(host, piece).await;
+                    }
+                }
+                Err(e) => {
+                    tracing::debug!(error = %e, "screen update refused; asking for a keyframe");
+                    self.refresh().await;
+                }
+            },
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "malformed screen message");
+                self.refresh().await;
+            }
+        }
+    }
+
+    /// Ask the host for a keyframe.
+    pub async fn refresh(&mut self) {
+        if let Some(host) = self.host {
+            let bytes = wire::encode(&wire::Message::Refresh, 0);
+            for piece in screen_pieces::split(&bytes) {
+                let _ = self.sender.send(host, piece).await;
+            }
+        }
+    }
+
+    fn need_host(&self) -> Result<MemberId, ExpertError> {
+        self.host.ok_or(ExpertError::NoHost)
+    }
+
+    /// Send input events.
+    pub async fn input(&mut self, events: Vec<InputEvent>) -> Result<(), ExpertError> {
+        let host = self.need_host()?;
+        for e in events {
+            self.sender
+                .send(host, Message::Input(e))
+                .await
+                .map_err(|e| ExpertError::Ended(e.to_string()))?;
+        }
+        Ok(())
+    }
+
+    /// Type text (any Unicode; `\n` is Return).
+    pub async fn type_text(&mut self, text: &str) -> Result<(), ExpertError> {
+        let mut events = Vec::new();
+        let mut chunk = String::new();
+        for c in text.chars() {
+            if chunk.len() + c.len_utf8() > fernhand_protocol::input::MAX_TEXT {
+                events.push(InputEvent::Text(std::mem::take(&mut chunk)));
+            }
+            chunk.push(c);
+        }
+        if !chunk.is_empty() {
+            events.push(InputEvent::Text(chunk));
+        }
+        self.input(events).await
+    }
+
+    /// Click the left button at (`x`, `y`).
+    pub async fn click(&mut self, x: i32, y: i32) -> Result<(), ExpertError> {
+        self.input(vec![
+            InputEvent::Move { x, y },
+            InputEvent::Button {
+                button: PointerButton::Left,
+                down: true,
+            },
+            InputEvent::Button {
+                button: PointerButton::Left,
+                down: false,
+            },
+        ])
+        .await
+    }
+
+    /// Send a chat line to everyone.
+    pub async fn chat(&mut self, text: &str) -> Result<(), ExpertError> {
+        self.sender
+            .send(
+                fernhand_protocol::ALL_MEMBERS,
+                Message::Chat(Chat {
+                    text: text.to_owned(),
+                }),
+            )
+            .await
+            .map_err(|e| ExpertError::Ended(e.to_string()))
+    }
+
+    /// Wait until the picture is current: at least one update applied and
+    /// none for `settle`.
+    pub async fn settled(&mut self, settle: Duration, limit: Duration) -> Result<(), ExpertError> {
+        self.until("the screen to settle", limit, |e| {
+            e.last_update.is_some_and(|t| t.elapsed() >= settle)
+        })
+        .await
+    }
+
+    /// Write the decoded picture as a PNG.
+    pub fn screenshot(&self, path: &Path) -> Result<(), ExpertError> {
+        let frame = self.decoder.picture();
+        let mut rgb = Vec::new();
+        frame.rgb_bytes_into(frame.bounds(), &mut rgb);
+        let file = std::fs::File::create(path)
+            .map_err(|e| ExpertError::File(FileError::io("screenshot", &e)))?;
+        let mut encoder = png::Encoder::new(
+            std::io::BufWriter::new(file),
+            u32::from(frame.width()),
+            u32::from(frame.height()),
+        );
+        encoder.set_color(png::ColorType::Rgb);
+        encoder.set_depth(png::BitDepth::Eight);
+        let mut writer = encoder
+            .write_header()
+            .map_err(|e| ExpertError::Png(e.to_string()))?;
+        writer
+            .write_image_data(&rgb)
+            .map_err(|e| ExpertError::Png(e.to_string()))
+    }
+
+    /// Send a local file to the host's shared folder, as `name`; waits
+    /// until the host confirms it whole (or refuses).
+    pub async fn send_file(
+        &mut self,
+        path: &Path,
+        name: &str,
+        limit: Duration,
+    ) -> Result<u64, ExpertError> {
+        let host = self.need_host()?;
+        let id = self.next_id();
+        let offer = transfer::offer_for(path, id, name)?;
+        let size = offer.size;
+        self.sends
+            .insert(id, SendState::Offered(path.to_path_buf()));
+        self.sender
+            .send(host, Message::FileOffer(offer))
+            .await
+            .map_err(|e| ExpertError::Ended(e.to_string()))?;
+        self.until("the file to arrive", limit, |e| {
+            matches!(
+                e.sends.get(&id),
+                Some(SendState::Done | SendState::Failed(_))
+            )
+        })
+        .await?;
+        match self.sends.remove(&id) {
+            Some(SendState::Failed(error)) => Err(ExpertError::Denied {
+                what: format!("the file {name:?}"),
+                reason: error,
+            }),
+            _ => Ok(size),
+        }
+    }
+
+    /// Fetch `remote` (a path under the host's shared folder) into the
+    /// downloads folder; returns where it landed.
+    pub async fn fetch(&mut self, remote: &str, limit: Duration) -> Result<PathBuf, ExpertError> {
+        let host = self.need_host()?;
+        let id = self.next_id();
+        let request = Control::FileRequest {
+            id,
+            path: remote.to_owned(),
+        };
+        self.sender
+            .send(host, Message::Control(request.to_value()))
+            .await
+            .map_err(|e| ExpertError::Ended(e.to_string()))?;
+        self.until("the fetched file", limit, |e| e.received.contains_key(&id))
+            .await?;
+        match self.received.remove(&id) {
+            Some(Ok(path)) => Ok(path),
+            Some(Err(reason)) => Err(ExpertError::Denied {
+                what: format!("fetching {remote:?}"),
+                reason,
+            }),
+            None => Err(ExpertError::Timeout("the fetched file")),
+        }
+    }
+
+    /// Ask for the diagnostics report.
+    pub async fn diagnostics(&mut self, limit: Duration) -> Result<serde_json::Value, ExpertError> {
+        let host = self.need_host()?;
+        self.diagnostics = None;
+        let denied_before = self.denied.len();
+        self.sender
+            .send(
+                host,
+                Message::Control(Control::DiagnosticsRequest {}.to_value()),
+            )
+            .await
+            .map_err(|e| ExpertError::Ended(e.to_string()))?;
+        self.until("the diagnostics report", limit, |e| {
+            e.diagnostics.is_some() || e.denied.len() > denied_before
+        })
+        .await?;
+        if let Some(report) = self.diagnostics.take() {
+            return Ok(report);
+        }
+        let (what, reason) = self.denied.pop().unwrap_or_default();
+        Err(ExpertError::Denied { what, reason })
+    }
+
+    /// End the session for everyone and leave.
+    pub async fn end(self, reason: &str) {
+        let _ = self
+            .sender
+            .send(
+                fernhand_protocol::ALL_MEMBERS,
+                Message::Control(
+                    Control::End {
+                        reason: reason.to_owned(),
+                    }
+                    .to_value(),
+                ),
+            )
+            .await;
+        self.session.close(Duration::from_secs(3)).await;
+    }
+
+    /// The sender, for whatever else a script needs to send.
+    pub fn sender(&self) -> Sender {
+        self.sender.clone()
+    }
+
+    fn next_id(&mut self) -> u32 {
+        let id = self.next_id;
+        self.next_id += 1;
+        id
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn key_combinations_become_input_events() {
+        assert_eq!(
+            key_combo("ctrl+alt+del").unwrap(),
+            vec![InputEvent::CtrlAltDel]
+        );
+        assert_eq!(
+            key_combo("Return").unwrap(),
+            vec![
+                InputEvent::Key {
+                    code: 36,
+                    down: true
+                },
+                InputEvent::Key {
+                    code: 36,
+                    down: false
+                }
+            ]
+        );
+        let ctrl_c = key_combo("ctrl+c").unwrap();
+        assert_eq!(
+            ctrl_c.first(),
+            Some(&InputEvent::Modifier {
+                key: ModifierKey::Control,
+                down: true
+            })
+        );
+        assert_eq!(ctrl_c[1], InputEvent::Text("c".into()));
+        assert_eq!(
+            ctrl_c.last(),
+            Some(&InputEvent::Modifier {
+                key: ModifierKey::Control,
+                down: false
+            })
+        );
+        assert!(key_combo("hyper+x").is_err());
+        assert!(key_combo("ctrl+nosuchkey").is_err());
+    }
+}
