@@ -88,6 +88,8 @@ pub async fn run(
     let mut clipboard_seen: Option<String> = None;
     let mut clipboard_tick = tokio::time::interval(Duration::from_secs(1));
     let mut consent_deadline: Option<tokio::time::Instant> = None;
+    // Until the user's front end closes (an unattended agent has none).
+    let mut user_present = true;
     let ended = loop {
         let deadline = consent_deadline;
         tokio::select! {
@@ -111,8 +113,8 @@ pub async fn run(
                     SessionEvent::Closed(why) => break Ended::Lost(why),
                 }
             }
-            action = actions.recv() => match action {
-                None => {}
+            action = actions.recv(), if user_present => match action {
+                None => user_present = false,
                 Some(Action::End) => {
                     host.end("the customer ended the session").await;
                     break Ended::ByUser;

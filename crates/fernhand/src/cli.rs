@@ -20,6 +20,12 @@ pub enum Command {
     Relay(RelayArgs),
     /// Administration: the deployment's certificate authority.
     Admin(AdminArgs),
+    /// The agent on the customer's machine: join a session, or enrol and
+    /// run unattended.
+    Agent(AgentArgs),
+    /// A command-line expert for scripts and tests (same protocol as the
+    /// browser console).
+    Expert(ExpertArgs),
     /// Measure a part of Fernhand against a baseline measured in the same run.
     Bench(BenchArgs),
     /// Record a screen sequence for `bench codec`: capture the X display
@@ -359,4 +365,151 @@ pub enum BenchArea {
     /// recorded sequence, against zlib and PNG over the changed rectangles
     /// and against itself without copy detection.
     Codec,
+}
+
+/// TLS trust for a client: the deployment CA for https control planes.
+#[derive(Debug, Args, Clone)]
+pub struct TrustArgs {
+    /// CA certificate (PEM) that signs the control plane's and relays' TLS
+    /// certificates (default: none, which allows only loopback http/ws).
+    #[arg(long, global = true)]
+    pub ca: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct AgentArgs {
+    #[command(flatten)]
+    pub trust: TrustArgs,
+    #[command(subcommand)]
+    pub command: AgentCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AgentCommand {
+    /// Join an attended session with the code or link the expert gave you.
+    Join {
+        /// The 12-digit code or the whole link.
+        code: String,
+        /// The control plane (taken from the link when a link is given).
+        #[arg(long)]
+        server: Option<String>,
+        /// Folder files are received into and fetched from.
+        #[arg(long, default_value = ".")]
+        folder: PathBuf,
+    },
+    /// Enrol this machine for unattended access (asks for the access
+    /// password; only its SRP verifier is stored).
+    Enroll {
+        /// The control plane.
+        #[arg(long)]
+        server: String,
+        /// The single-use enrolment token from the tenant's administrator.
+        #[arg(long)]
+        token: String,
+        /// Read the access password from this file instead of asking.
+        #[arg(long)]
+        password_file: Option<PathBuf>,
+        /// Name of the device (default: the host name).
+        #[arg(long)]
+        name: Option<String>,
+        /// `unattended` (experts connect without asking) or `ask`.
+        #[arg(long, default_value = "ask")]
+        policy: String,
+        /// The agent's folder (agent.json).
+        #[arg(long, default_value = "/var/lib/fernhand-agent")]
+        dir: PathBuf,
+    },
+    /// Run unattended: keep the control connection and host the sessions
+    /// experts open.
+    Run {
+        /// The agent's folder.
+        #[arg(long, default_value = "/var/lib/fernhand-agent")]
+        dir: PathBuf,
+        /// Folder files are received into and fetched from (default: the
+        /// agent's folder's `files`).
+        #[arg(long)]
+        folder: Option<PathBuf>,
+    },
+    /// Write a systemd unit that runs `agent run` at boot and restarts it.
+    InstallService {
+        /// The agent's folder.
+        #[arg(long, default_value = "/var/lib/fernhand-agent")]
+        dir: PathBuf,
+        /// Where to write the unit.
+        #[arg(long, default_value = "/etc/systemd/system/fernhand-agent.service")]
+        unit: PathBuf,
+        /// X display the agent shows and controls.
+        #[arg(long, default_value = ":0")]
+        display: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ExpertArgs {
+    #[command(flatten)]
+    pub trust: TrustArgs,
+    /// Where the sign-in is kept (default: ~/.config/fernhand/expert.json).
+    #[arg(long, global = true, env = "FERNHAND_EXPERT_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// One JSON object per line instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: ExpertCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExpertCommand {
+    /// Sign in and keep a scoped API token for the other commands.
+    Login {
+        /// The control plane.
+        #[arg(long)]
+        server: String,
+        /// Tenant slug.
+        #[arg(long, default_value = "default")]
+        tenant: String,
+        /// E-mail.
+        #[arg(long)]
+        email: String,
+        /// Read the password from this file instead of asking.
+        #[arg(long)]
+        password_file: Option<PathBuf>,
+        /// If the server asks for a new password: read it from this file.
+        #[arg(long)]
+        new_password_file: Option<PathBuf>,
+    },
+    /// The tenant's unattended devices you may reach.
+    Devices,
+    /// Sessions.
+    Session {
+        #[command(subcommand)]
+        command: SessionCommand,
+    },
+    /// Connect to an unattended device, then read connection commands
+    /// (see `session new`) from standard input.
+    Connect {
+        /// The device id (from `devices`).
+        #[arg(long)]
+        device: String,
+        /// Read the device's access password from this file instead of asking.
+        #[arg(long)]
+        password_file: Option<PathBuf>,
+        /// Where fetched files go.
+        #[arg(long, default_value = ".")]
+        downloads: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SessionCommand {
+    /// Open an attended session: prints the code and link for the
+    /// customer, then reads connection commands from standard input, one
+    /// per line: `wait`, `screenshot FILE.png`, `type TEXT`, `key COMBO`,
+    /// `click X Y`, `chat TEXT`, `send FILE [NAME]`, `fetch REMOTE`,
+    /// `diagnostics`, `chats`, `end`.
+    New {
+        /// Where fetched files go.
+        #[arg(long, default_value = ".")]
+        downloads: PathBuf,
+    },
 }

@@ -4,9 +4,12 @@
 //! and, where a part is not built yet, says so instead of pretending.
 
 mod admin;
+mod agent_cmd;
 mod bench;
 mod cli;
+mod expert_cmd;
 mod relay_cmd;
+mod secret_input;
 mod server;
 
 use clap::Parser;
@@ -25,6 +28,8 @@ fn main() -> ExitCode {
         cli::Command::Server(args) => server::run(&args),
         cli::Command::Relay(args) => relay_cmd::run(&args),
         cli::Command::Admin(args) => admin::run(&args),
+        cli::Command::Agent(args) => agent_cmd::run(&args),
+        cli::Command::Expert(args) => expert_cmd::run(&args),
         cli::Command::Bench(args) => bench::run(&args),
         cli::Command::BenchNode { mode } => bench::relay_node::run(&mode),
         cli::Command::RecordScreen {
