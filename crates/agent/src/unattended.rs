@@ -78,10 +78,7 @@ impl std::fmt::Debug for AgentConfig {
     }
 }
 
-/// The SRP identity of a device's access password.
-pub fn device_identity(device: &str) -> Vec<u8> {
-    format!("device:{device}").into_bytes()
-}
+pub use fernhand_client::expert::device_identity;
 
 impl AgentConfig {
     /// Read `agent.json` from `dir`.

@@ -49,6 +49,119 @@ pub enum ExpertError {
     /// Writing the screenshot failed.
     #[error("screenshot: {0}")]
     Png(String),
+    /// The control plane refused or could not be reached.
+    #[error(transparent)]
+    Api(#[from] crate::api::ApiError),
+    /// The session could not be set up.
+    #[error("session set-up: {0}")]
+    Setup(String),
+}
+
+/// A freshly opened attended session: the expert's end, and what to give
+/// the customer.
+pub struct Opened {
+    /// The expert's end.
+    pub expert: Expert,
+    /// The session id.
+    pub session: String,
+    /// The join code, grouped for reading aloud.
+    pub code: zeroize::Zeroizing<String>,
+    /// The join link.
+    pub link: zeroize::Zeroizing<String>,
+}
+
+fn setup(e: impl std::fmt::Display) -> ExpertError {
+    ExpertError::Setup(e.to_string())
+}
+
+/// Open an attended session as its leader: the control plane issues the
+/// public halves of the code and link, this side makes the secrets and
+/// keeps only their verifiers.
+pub async fn open_session(
+    api: &crate::api::Api,
+    name: &str,
+    downloads: &Path,
+    tls: Option<rustls::ClientConfig>,
+) -> Result<Opened, ExpertError> {
+    use fernhand_e2e::{JoinCode, JoinLink, Policy, Verifier, VerifierStore};
+    let (record, grant) = api.new_session().await?;
+    let locator = |field: &str| {
+        record[field]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| setup(format!("no {field} in the answer")))
+    };
+    let code = JoinCode::for_locator(&locator("code_locator")?).map_err(setup)?;
+    let link = JoinLink::for_locator(&locator("link_locator")?).map_err(setup)?;
+    let policy = Policy::default();
+    let mut store = VerifierStore::new(policy.clone());
+    store.insert(Verifier::new(&policy, &code.identity(), code.secret()).map_err(setup)?);
+    store.insert(Verifier::new(&policy, &link.identity(), link.secret()).map_err(setup)?);
+    let session_id: fernhand_protocol::SessionId =
+        grant.session.parse().map_err(|_| setup("bad session id"))?;
+    let endpoint = fernhand_protocol::Endpoint::leader(
+        session_id,
+        MemberId(1),
+        fernhand_e2e::Suite::Srp3072Aes256HmacSha256,
+        store,
+        fernhand_protocol::EndpointConfig::default(),
+    )
+    .map_err(setup)?;
+    let broker =
+        crate::broker::BrokerClient::new(api.base(), grant.grant, tls.clone()).map_err(setup)?;
+    let session = Session::start(endpoint, broker, tls.map(std::sync::Arc::new))
+        .await
+        .map_err(setup)?;
+    Ok(Opened {
+        expert: Expert::new(session, true, name, downloads),
+        session: grant.session,
+        code: code.display(),
+        link: link.to_url(api.base()),
+    })
+}
+
+/// The SRP identity of a device's access password.
+pub fn device_identity(device: &str) -> Vec<u8> {
+    format!("device:{device}").into_bytes()
+}
+
+/// Connect to an unattended device as the session's leader; the device
+/// checks `password` against its verifier. Returns the expert's end and
+/// the session id.
+pub async fn connect_device(
+    api: &crate::api::Api,
+    device: &str,
+    password: &[u8],
+    name: &str,
+    downloads: &Path,
+    tls: Option<rustls::ClientConfig>,
+) -> Result<(Expert, String), ExpertError> {
+    use fernhand_e2e::{Policy, VerifierStore};
+    let (grant, device_member) = api.connect_device(device).await?;
+    let session_id: fernhand_protocol::SessionId =
+        grant.session.parse().map_err(|_| setup("bad session id"))?;
+    let mut endpoint = fernhand_protocol::Endpoint::leader(
+        session_id,
+        MemberId(1),
+        fernhand_e2e::Suite::Srp3072Aes256HmacSha256,
+        VerifierStore::new(Policy::default()),
+        fernhand_protocol::EndpointConfig::default(),
+    )
+    .map_err(setup)?;
+    endpoint
+        .connect_device(
+            MemberId(device_member),
+            Policy::default(),
+            &device_identity(device),
+            password,
+        )
+        .map_err(setup)?;
+    let broker =
+        crate::broker::BrokerClient::new(api.base(), grant.grant, tls.clone()).map_err(setup)?;
+    let session = Session::start(endpoint, broker, tls.map(std::sync::Arc::new))
+        .await
+        .map_err(setup)?;
+    Ok((Expert::new(session, true, name, downloads), grant.session))
 }
 
 /// State of a file this expert sends.
@@ -230,6 +343,19 @@ impl Expert {
     /// Refusals the host sent, taken.
     pub fn take_denied(&mut self) -> Vec<(String, String)> {
         std::mem::take(&mut self.denied)
+    }
+
+    /// Refusals the host sent so far (not taken).
+    pub fn denied(&self) -> &[(String, String)] {
+        &self.denied
+    }
+
+    /// The error of incoming transfer `id`, if it failed.
+    pub fn file_error(&self, id: u32) -> Option<&str> {
+        match self.received.get(&id) {
+            Some(Err(e)) => Some(e),
+            _ => None,
+        }
     }
 
     /// Why the session ended, if it did.

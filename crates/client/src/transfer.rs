@@ -84,15 +84,16 @@ impl Receiving {
         }
     }
 
-    /// A chunk arrived; on failure the transfer ends (its part file kept
-    /// for a retry) and the error is returned to tell the sender.
+    /// A chunk arrived; on failure (bytes out of place, disk full, …) the
+    /// transfer ends, its part file is deleted, and the error is returned
+    /// to tell the sender.
     pub fn chunk(&mut self, from: MemberId, id: u32, offset: u64, data: &[u8]) -> Option<Received> {
         let incoming = self.open.get_mut(&(from, id))?;
         match incoming.write(offset, data) {
             Ok(()) => None,
             Err(error) => {
                 if let Some(i) = self.open.remove(&(from, id)) {
-                    i.suspend();
+                    i.abort();
                 }
                 Some(Received::Failed { id, error })
             }

@@ -5,20 +5,14 @@
 
 use crate::cli::{ExpertArgs, ExpertCommand, SessionCommand};
 use crate::secret_input;
-use anyhow::{Context, anyhow, bail};
-use fernhand_agent::unattended::device_identity;
+use anyhow::{Context, bail};
 use fernhand_client::api::Api;
-use fernhand_client::broker::BrokerClient;
-use fernhand_client::expert::{Expert, key_combo};
-use fernhand_client::runtime::Session;
-use fernhand_e2e::{JoinCode, JoinLink, Policy, Suite, Verifier, VerifierStore};
-use fernhand_protocol::{Endpoint, EndpointConfig, MemberId, SessionId};
+use fernhand_client::expert::{Expert, connect_device, key_combo, open_session};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::AsyncBufReadExt;
 use zeroize::Zeroizing;
@@ -174,42 +168,20 @@ async fn dispatch(args: &ExpertArgs) -> anyhow::Result<ExitCode> {
         } => {
             let saved = load(args)?;
             let api = Api::new(&saved.server, tls.clone())?.with_bearer(&saved.token);
-            let (record, grant) = api.new_session().await?;
-            let code_locator = record["code_locator"].as_str().context("no code locator")?;
-            let link_locator = record["link_locator"].as_str().context("no link locator")?;
-            let code = JoinCode::for_locator(code_locator)?;
-            let link = JoinLink::for_locator(link_locator)?;
-            let policy = Policy::default();
-            let mut store = VerifierStore::new(policy.clone());
-            store.insert(Verifier::new(&policy, &code.identity(), code.secret())?);
-            store.insert(Verifier::new(&policy, &link.identity(), link.secret())?);
-            let session_id: SessionId = grant
-                .session
-                .parse()
-                .map_err(|_| anyhow!("bad session id"))?;
-            let endpoint = Endpoint::leader(
-                session_id,
-                MemberId(1),
-                Suite::Srp3072Aes256HmacSha256,
-                store,
-                EndpointConfig::default(),
-            )?;
-            let broker = BrokerClient::new(api.base(), grant.grant, tls.clone())?;
-            let session = Session::start(endpoint, broker, tls.map(Arc::new)).await?;
-            let url = link.to_url(&saved.server);
+            let opened = open_session(&api, &saved.name, downloads, tls).await?;
             say(
                 args.json,
-                &json!({"session": grant.session, "code": code.display().as_str(), "link": url.as_str()}),
+                &json!({"session": opened.session, "code": opened.code.as_str(), "link": opened.link.as_str()}),
                 &format!(
                     "Session {}\nCode for the customer: {}\nLink: {}",
-                    grant.session,
-                    code.display().as_str(),
-                    url.as_str()
+                    opened.session,
+                    opened.code.as_str(),
+                    opened.link.as_str()
                 ),
             );
-            let expert = Expert::new(session, true, &saved.name, downloads);
-            let code = shell(expert, args.json).await;
-            let _ = api.end_session(&grant.session, "ended by the expert").await;
+            let session = opened.session.clone();
+            let code = shell(opened.expert, args.json).await;
+            let _ = api.end_session(&session, "ended by the expert").await;
             Ok(code)
         }
         ExpertCommand::Connect {
@@ -221,34 +193,22 @@ async fn dispatch(args: &ExpertArgs) -> anyhow::Result<ExitCode> {
             let password =
                 secret_input::read(password_file.as_deref(), "Device access password: ")?;
             let api = Api::new(&saved.server, tls.clone())?.with_bearer(&saved.token);
-            let (grant, device_member) = api.connect_device(device).await?;
-            let session_id: SessionId = grant
-                .session
-                .parse()
-                .map_err(|_| anyhow!("bad session id"))?;
-            let mut endpoint = Endpoint::leader(
-                session_id,
-                MemberId(1),
-                Suite::Srp3072Aes256HmacSha256,
-                VerifierStore::new(Policy::default()),
-                EndpointConfig::default(),
-            )?;
-            endpoint.connect_device(
-                MemberId(device_member),
-                Policy::default(),
-                &device_identity(device),
+            let (expert, session) = connect_device(
+                &api,
+                device,
                 password.as_bytes(),
-            )?;
-            let broker = BrokerClient::new(api.base(), grant.grant, tls.clone())?;
-            let session = Session::start(endpoint, broker, tls.map(Arc::new)).await?;
+                &saved.name,
+                downloads,
+                tls,
+            )
+            .await?;
             say(
                 args.json,
-                &json!({"session": grant.session, "device": device}),
-                &format!("Connecting to device {device} (session {})", grant.session),
+                &json!({"session": session, "device": device}),
+                &format!("Connecting to device {device} (session {session})"),
             );
-            let expert = Expert::new(session, true, &saved.name, downloads);
             let code = shell(expert, args.json).await;
-            let _ = api.end_session(&grant.session, "ended by the expert").await;
+            let _ = api.end_session(&session, "ended by the expert").await;
             Ok(code)
         }
     }

@@ -266,3 +266,201 @@ fn an_expert_works_on_an_attended_customer_machine_through_a_restarting_relay() 
     expert.ok("end", LONG);
     expert.0.wait_exit(LONG);
 }
+
+/// The expert's API token, as `expert login` kept it.
+fn token(config: &Path) -> String {
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(config).unwrap()).unwrap();
+    saved["token"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn a_malicious_expert_or_member_is_refused_and_nothing_lands_outside_the_folder() {
+    use fernhand_client::api::Api;
+    use fernhand_client::expert::{ExpertError, open_session};
+    use fernhand_client::runtime::SessionEvent;
+    use fernhand_protocol::Event;
+    use fernhand_protocol::control::Control;
+    use fernhand_protocol::input::InputEvent;
+    use fernhand_protocol::message::{FileOffer, Message};
+
+    let Some(x) = Xvfb::start(800, 600) else {
+        return;
+    };
+    let deployment = Deployment::start("agent-malicious");
+    let config = deployment.expert_login();
+    let share = deployment.dir.join("share");
+    std::fs::create_dir_all(share.join("logs")).unwrap();
+    std::fs::write(share.join("logs/app.log"), "fine").unwrap();
+    std::os::unix::fs::symlink("/etc", share.join("etc")).unwrap();
+    let small = deployment.dir.join("payload.txt");
+    std::fs::write(&small, "payload").unwrap();
+    let outside_before: Vec<_> = std::fs::read_dir(&deployment.dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let api = Api::new(&deployment.url, None)
+        .unwrap()
+        .with_bearer(&token(&config));
+    let mut opened = runtime
+        .block_on(open_session(&api, "Mallory", &deployment.dir, None))
+        .unwrap();
+    let code = opened.code.replace(' ', "");
+    let mut command = fernhand();
+    command
+        .args([
+            "agent",
+            "join",
+            &code,
+            "--server",
+            &deployment.url,
+            "--folder",
+        ])
+        .arg(&share)
+        .env("DISPLAY", &x.display);
+    let mut agent = Program::spawn("agent", command);
+    let expert = &mut opened.expert;
+    let deadline = Instant::now() + LONG;
+    // The expert's side runs while the customer reads the prompt.
+    while agent
+        .try_line(Duration::from_millis(10), |l| l.contains("Mallory asks"))
+        .is_none()
+    {
+        assert!(Instant::now() < deadline, "no consent prompt");
+        runtime.block_on(expert.step(Duration::from_millis(50)));
+    }
+    // The customer allows viewing and files, not control.
+    agent.send("view,files");
+    runtime.block_on(expert.wait_for_host(LONG)).unwrap();
+    assert_eq!(expert.granted(), ["files", "view"]);
+
+    runtime.block_on(async {
+        // Names that would leave the folder or name a device.
+        for name in ["../escape.txt", "/etc/cron.d/x", "..", "CON", "nul.txt", "a\\b.txt", ".bashrc", ""] {
+            match expert.send_file(&small, name, LONG).await {
+                Err(ExpertError::Denied { reason, .. }) => {
+                    assert!(reason.contains("refused file name"), "{name:?}: {reason}")
+                }
+                other => panic!("{name:?} was not refused: {other:?}"),
+            }
+        }
+        // Paths that would read outside the shared folder.
+        for path in ["../../../etc/passwd", "/etc/passwd", "etc/hostname", "logs/../../x"] {
+            assert!(
+                matches!(expert.fetch(path, LONG).await, Err(ExpertError::Denied { .. })),
+                "{path:?} was not refused"
+            );
+        }
+        assert!(expert.fetch("logs/app.log", LONG).await.is_ok(), "a good path still works");
+
+        // Out-of-permission: input without control, diagnostics not granted.
+        let pointer = x.pointer();
+        expert.click(700, 500).await.unwrap();
+        assert!(matches!(
+            expert.diagnostics(LONG).await,
+            Err(ExpertError::Denied { .. })
+        ));
+        assert_eq!(x.pointer(), pointer, "the pointer did not move");
+
+        // Malformed control, and a chunk out of place.
+        let sender = expert.sender();
+        let host = expert.host().unwrap();
+        // Oversized: a chunk beyond the protocol's limit is dropped whole.
+        sender
+            .send(
+                host,
+                Message::FileChunk {
+                    id: 901,
+                    offset: 0,
+                    data: vec![7; 2 * fernhand_protocol::message::MAX_FILE_CHUNK],
+                },
+            )
+            .await
+            .unwrap();
+        sender
+            .send(host, Message::Control(serde_json::json!({"type": "format_disk", "now": true})))
+            .await
+            .unwrap();
+        sender
+            .send(
+                host,
+                Message::FileOffer(FileOffer {
+                    id: 900,
+                    name: "half.bin".into(),
+                    size: 10,
+                }),
+            )
+            .await
+            .unwrap();
+        sender
+            .send(host, Message::FileChunk { id: 900, offset: 4, data: vec![1; 6] })
+            .await
+            .unwrap();
+        expert
+            .until("the refusals", LONG, |e| {
+                e.denied().iter().any(|(what, _)| what == "a control message")
+                    && e.file_error(900).is_some()
+            })
+            .await
+            .unwrap();
+
+        // Another member, joined with the code: the leader lets it watch only.
+        let secret = fernhand_agent::attended::Secret::parse(&code).unwrap();
+        let public = Api::new(&deployment.url, None).unwrap();
+        let (mut rogue, _) = fernhand_agent::attended::join(&public, &secret, None)
+            .await
+            .unwrap();
+        let rogue_id = rogue.id();
+        let mut listed = false;
+        let mut refused = false;
+        let deadline = Instant::now() + LONG;
+        while !refused {
+            assert!(Instant::now() < deadline, "the rogue member was never refused");
+            tokio::select! {
+                _ = expert.step(Duration::from_millis(20)) => {}
+                event = rogue.next_event() => match event {
+                    Some(SessionEvent::Protocol(Event::Roster(r)))
+                        if !listed && r.members.iter().any(|m| m.id == rogue_id.0 && m.role == "viewer") =>
+                    {
+                        listed = true;
+                        rogue.send(host, Message::Input(InputEvent::Move { x: 5, y: 5 })).await.unwrap();
+                        rogue.send(host, Message::Clipboard("pwned".into())).await.unwrap();
+                    }
+                    Some(SessionEvent::Protocol(Event::Received { message: Message::Control(v), .. })) => {
+                        if let Ok(Control::Denied { what, reason }) = Control::from_value(&v) {
+                            assert!(reason.contains("permission"), "{what}: {reason}");
+                            refused |= what == "input";
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        assert_eq!(x.pointer(), pointer, "the rogue member did not move the pointer");
+    });
+    // Nothing landed outside the folder, and no partial file inside it.
+    let outside_after: Vec<_> = std::fs::read_dir(&deployment.dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        outside_before.len() + 1,
+        outside_after.len(),
+        "only the fetched log was added"
+    );
+    assert!(!share.join("half.bin").exists());
+    assert!(
+        opened
+            .expert
+            .file_error(900)
+            .unwrap()
+            .contains("does not fit"),
+        "the chunk out of place was reported"
+    );
+    no_part_files(&share);
+    assert!(!Path::new("/escape.txt").exists());
+    agent.wait_line(LONG, "the refused input shown to the customer", |l| {
+        l.starts_with("refused:") && l.contains("input")
+    });
+}

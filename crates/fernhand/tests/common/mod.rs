@@ -104,6 +104,21 @@ impl Program {
         }
     }
 
+    /// A line satisfying `want` if one arrives within `limit`.
+    pub fn try_line(&mut self, limit: Duration, want: impl Fn(&str) -> bool) -> Option<String> {
+        let deadline = Instant::now() + limit;
+        while let Ok(line) = self
+            .lines
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+        {
+            self.seen.push(line.clone());
+            if want(&line) {
+                return Some(line);
+            }
+        }
+        None
+    }
+
     /// Wait for the process to exit.
     pub fn wait_exit(&mut self, limit: Duration) -> std::process::ExitStatus {
         let deadline = Instant::now() + limit;
