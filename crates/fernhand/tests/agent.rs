@@ -464,3 +464,188 @@ fn a_malicious_expert_or_member_is_refused_and_nothing_lands_outside_the_folder(
         l.starts_with("refused:") && l.contains("input")
     });
 }
+
+/// `expert connect` to `device` with the password in `password_file`.
+fn connect(
+    deployment: &Deployment,
+    config: &Path,
+    device: &str,
+    password_file: &Path,
+) -> ExpertShell {
+    let mut command = fernhand();
+    command
+        .args(["expert", "--json", "--config"])
+        .arg(config)
+        .args(["connect", "--device", device, "--password-file"])
+        .arg(password_file)
+        .arg("--downloads")
+        .arg(&deployment.dir);
+    let mut shell = ExpertShell(Program::spawn("expert", command));
+    shell
+        .0
+        .wait_line(LONG, "the connection", |l| l.contains("\"device\""));
+    shell
+}
+
+/// Wait until `expert devices` shows `device` online.
+fn wait_online(config: &Path, device: &str) {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let out = fernhand()
+            .args(["expert", "--json", "--config"])
+            .arg(config)
+            .arg("devices")
+            .output()
+            .unwrap();
+        let listed = String::from_utf8_lossy(&out.stdout).lines().any(|l| {
+            serde_json::from_str::<serde_json::Value>(l)
+                .is_ok_and(|d| d["id"] == device && d["online"] == true)
+        });
+        if listed {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "device {device} never came online"
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+#[test]
+fn an_unattended_device_is_reached_again_after_the_agent_and_the_server_restart() {
+    let Some(mut x) = Xvfb::start(800, 600) else {
+        return;
+    };
+    x.client("xterm", &["-geometry", "60x20+0+0"]);
+    let mut deployment = Deployment::start("agent-unattended");
+    let config = deployment.expert_login();
+    let out = fernhand()
+        .args(["admin", "enrolment-token", "--tenant", "default", "--data"])
+        .arg(deployment.dir.join("data"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+
+    // Enrol: the password comes from a file, only its verifier is kept.
+    let password = deployment.dir.join("device-password");
+    std::fs::write(&password, "correct horse battery staple").unwrap();
+    let agent_dir = deployment.dir.join("agent");
+    let enrolled = fernhand()
+        .args([
+            "agent",
+            "enroll",
+            "--server",
+            &deployment.url,
+            "--token",
+            &token,
+        ])
+        .args([
+            "--policy",
+            "unattended",
+            "--name",
+            "front-desk-pc",
+            "--password-file",
+        ])
+        .arg(&password)
+        .arg("--dir")
+        .arg(&agent_dir)
+        .output()
+        .unwrap();
+    assert!(
+        enrolled.status.success(),
+        "{}",
+        String::from_utf8_lossy(&enrolled.stderr)
+    );
+    let stored = agent_dir.join("agent.json");
+    let text = std::fs::read_to_string(&stored).unwrap();
+    assert!(
+        !text.contains("correct horse"),
+        "the password itself is not stored"
+    );
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&stored).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let device = serde_json::from_str::<serde_json::Value>(&text).unwrap()["device"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // The token was single use.
+    let again = fernhand()
+        .args([
+            "agent",
+            "enroll",
+            "--server",
+            &deployment.url,
+            "--token",
+            &token,
+            "--password-file",
+        ])
+        .arg(&password)
+        .arg("--dir")
+        .arg(deployment.dir.join("agent2"))
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+
+    let run_agent = || {
+        let mut command = fernhand();
+        command
+            .args(["agent", "run", "--dir"])
+            .arg(&agent_dir)
+            .env("DISPLAY", &x.display);
+        Program::spawn("agent", command)
+    };
+    let mut agent = run_agent();
+    wait_online(&config, &device);
+
+    // An expert who knows the password connects; nobody at the machine.
+    let mut expert = connect(&deployment, &config, &device, &password);
+    let granted = expert.ok("wait", LONG);
+    assert_eq!(granted["granted"].as_array().unwrap().len(), 5);
+    let shot = deployment.dir.join("unattended.png");
+    expert.ok(&format!("screenshot {}", shot.display()), LONG);
+    assert!(std::fs::metadata(&shot).unwrap().len() > 100);
+    expert.ok("end", LONG);
+    expert.0.wait_exit(LONG);
+
+    // The wrong password gets nothing.
+    let wrong = deployment.dir.join("wrong-password");
+    std::fs::write(&wrong, "incorrect horse battery staple").unwrap();
+    let mut intruder = connect(&deployment, &config, &device, &wrong);
+    let refused = intruder.run("wait", LONG);
+    assert_eq!(refused["ok"], false, "{refused}");
+    assert!(
+        refused["error"].as_str().unwrap().contains("WrongSecret"),
+        "{refused}"
+    );
+    drop(intruder);
+
+    // Crash both the agent and the server; start them again (as systemd
+    // would): the device comes back online and answers without anyone.
+    drop(agent);
+    deployment.restart_server();
+    agent = run_agent();
+    wait_online(&config, &device);
+    let mut expert = connect(&deployment, &config, &device, &password);
+    let granted = expert.ok("wait", LONG);
+    assert_eq!(granted["granted"].as_array().unwrap().len(), 5);
+    expert.ok("diagnostics", LONG);
+    expert.ok("end", LONG);
+    expert.0.wait_exit(LONG);
+
+    // The server restarts under a running agent: it reconnects by itself.
+    deployment.restart_server();
+    wait_online(&config, &device);
+    let mut expert = connect(&deployment, &config, &device, &password);
+    expert.ok("wait", LONG);
+    expert.ok("end", LONG);
+    drop(agent);
+}

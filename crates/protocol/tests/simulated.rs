@@ -660,3 +660,49 @@ fn a_wrong_access_password_is_refused_by_the_device() {
     net.run(1000);
     assert!(net.received(2).is_empty());
 }
+
+#[test]
+fn a_device_that_reaches_the_relay_after_the_expert_still_joins() {
+    let mut net = Net::new(13);
+    let session = SessionId([9; 16]);
+    let policy = Policy::only(&[SUITE]);
+    let mut leader = Endpoint::leader(
+        session,
+        MemberId(1),
+        SUITE,
+        VerifierStore::new(policy.clone()),
+        EndpointConfig::default(),
+    )
+    .unwrap();
+    leader
+        .connect_device(MemberId(2), policy.clone(), b"device:pc", b"password")
+        .unwrap();
+    net.nodes.insert(1, leader);
+    net.events.insert(1, Vec::new());
+    // The expert's first requests go nowhere: the device is not there yet.
+    net.run(50);
+    let mut store = VerifierStore::new(policy.clone());
+    store.insert(Verifier::new(&policy, b"device:pc", b"password").unwrap());
+    let device = Endpoint::device(
+        session,
+        MemberId(2),
+        MemberId(1),
+        store,
+        EndpointConfig::default(),
+    );
+    net.nodes.insert(2, device);
+    net.events.insert(2, Vec::new());
+    net.run(10_000);
+    assert!(net.events[&1].contains(&Event::MemberAdmitted(MemberId(2))));
+    assert!(
+        net.events[&2]
+            .iter()
+            .any(|e| matches!(e, Event::Keyed { .. }))
+    );
+    assert!(
+        net.events[&2]
+            .iter()
+            .all(|e| !matches!(e, Event::JoinFailed { .. })),
+        "no crossed handshakes"
+    );
+}

@@ -6,6 +6,8 @@
 //!
 //! ```text
 //! 06 | epoch (4)      KeyRequest   member → leader: "send me the current key"
+//! 07                  Poke         leader → unattended device: "are you here?"
+//! 08                  Knock        device → leader: "here; send your Hello"
 //! 7F | reason (1)     JoinRefused  leader → member: 1 wrong secret, 2 locked,
 //!                                  3 no common suite, 4 malformed, 5 unknown identity, 6 other
 //! ```
@@ -23,6 +25,10 @@ const CHALLENGE: u8 = 0x02;
 const PROOF: u8 = 0x03;
 const CONFIRM: u8 = 0x04;
 const KEY_REQUEST: u8 = 0x06;
+const POKE: u8 = 0x07;
+const KNOCK: u8 = 0x08;
+/// How often the leader asks a device that has not knocked yet.
+const POKE_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
 const JOIN_REFUSED: u8 = 0x7f;
 
 impl Endpoint {
@@ -81,6 +87,7 @@ impl Endpoint {
                 HELLO => self.leader_on_hello(from, payload),
                 PROOF => self.leader_on_proof(from, payload),
                 KEY_REQUEST => self.redeliver(from),
+                KNOCK if from_device => self.leader_on_knock(),
                 CHALLENGE if from_device => self.leader_on_device_challenge(payload),
                 CONFIRM if from_device => self.leader_on_device_confirm(payload),
                 JOIN_REFUSED if from_device => {
@@ -99,6 +106,7 @@ impl Endpoint {
             }
         ) {
             match kind {
+                POKE => self.push_frame(PayloadKind::Handshake, from, &[KNOCK]),
                 HELLO => self.device_on_hello(payload),
                 PROOF => self.device_on_proof(payload),
                 _ => self.drop_frame(from, "unexpected handshake message at a device"),
@@ -225,28 +233,85 @@ impl Endpoint {
             client: None,
             awaiting: None,
             admitted: false,
+            hello_sent: false,
+            last_poke: None,
         }));
-        self.device_hello()
+        // The device may not have reached the relay yet: it is asked until
+        // it knocks, and only then does the one Hello go out (two Hellos
+        // in flight would cross their challenges).
+        self.poke_device(Instant::now());
+        Ok(())
     }
 
-    /// Leader: (re)send the Hello to the device, unless it is admitted.
-    pub(super) fn device_hello(&mut self) -> Result<(), SendError> {
+    /// Device: tell the leader it is here.
+    pub(super) fn knock(&mut self) {
+        let leader = self.leader_id;
+        self.push_frame(PayloadKind::Handshake, leader, &[KNOCK]);
+    }
+
+    /// Leader: when the device should next be asked whether it is there.
+    pub(super) fn next_poke(&self) -> Option<Instant> {
+        match &self.keys {
+            Keys::Leader {
+                device: Some(join), ..
+            } if !join.admitted && !join.hello_sent => {
+                Some(join.last_poke.map_or_else(Instant::now, |t| t + POKE_EVERY))
+            }
+            _ => None,
+        }
+    }
+
+    /// Leader: ask the device to knock.
+    pub(super) fn poke_device(&mut self, now: Instant) {
         let Keys::Leader {
             device: Some(join), ..
         } = &mut self.keys
         else {
-            return Ok(());
+            return;
+        };
+        join.last_poke = Some(now);
+        let to = join.device;
+        self.push_frame(PayloadKind::Handshake, to, &[POKE]);
+    }
+
+    /// Leader, after a reconnect: a device handshake cut short starts over.
+    pub(super) fn restart_device_join(&mut self, now: Instant) {
+        let Keys::Leader {
+            device: Some(join), ..
+        } = &mut self.keys
+        else {
+            return;
         };
         if join.admitted {
-            return Ok(());
+            return;
         }
-        let (state, hello) = ClientHandshake::start(&join.policy, &join.identity, &join.secret)
-            .map_err(SendError::Handshake)?;
-        join.client = Some(state);
+        join.hello_sent = false;
+        join.client = None;
         join.awaiting = None;
+        self.poke_device(now);
+    }
+
+    /// Leader: the device is there; send the Hello (once).
+    fn leader_on_knock(&mut self) {
+        let Keys::Leader {
+            device: Some(join), ..
+        } = &mut self.keys
+        else {
+            return;
+        };
+        if join.admitted || join.hello_sent {
+            return;
+        }
         let to = join.device;
-        self.push_frame(PayloadKind::Handshake, to, &hello);
-        Ok(())
+        match ClientHandshake::start(&join.policy, &join.identity, &join.secret) {
+            Ok((state, hello)) => {
+                join.client = Some(state);
+                join.awaiting = None;
+                join.hello_sent = true;
+                self.push_frame(PayloadKind::Handshake, to, &hello);
+            }
+            Err(e) => self.drop_frame(to, &format!("device handshake failed: {e}")),
+        }
     }
 
     fn leader_on_device_challenge(&mut self, challenge: &[u8]) {

@@ -62,6 +62,10 @@ struct DeviceJoin {
     client: Option<ClientHandshake>,
     awaiting: Option<AwaitingConfirm>,
     admitted: bool,
+    /// Whether the Hello went out (after the device knocked).
+    hello_sent: bool,
+    /// When the device was last asked whether it is there.
+    last_poke: Option<Instant>,
 }
 
 /// A device's side of an unattended join: the verifier of its access
@@ -200,7 +204,7 @@ impl Endpoint {
         verifiers: VerifierStore,
         config: EndpointConfig,
     ) -> Endpoint {
-        Endpoint::new(
+        let mut endpoint = Endpoint::new(
             session,
             me,
             leader,
@@ -217,7 +221,10 @@ impl Endpoint {
                     pending: None,
                 })),
             },
-        )
+        );
+        // Tell the leader it may start (it also asks until it hears this).
+        endpoint.knock();
+        endpoint
     }
 
     fn new(
@@ -305,10 +312,10 @@ impl Endpoint {
             self.last_sync
                 .map_or_else(Instant::now, |t| t + self.config.sync_interval)
         });
-        match (self.ack_deadline, sync) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        [self.ack_deadline, sync, self.next_poke()]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// Let time pass: send acknowledgements and resend requests that are due.
@@ -319,20 +326,25 @@ impl Endpoint {
         if self.sync_due {
             self.request_resend(now);
         }
+        if self.next_poke().is_some_and(|t| now >= t) {
+            self.poke_device(now);
+        }
     }
 
     /// After reconnecting (to another relay, or without resuming): say where
     /// this member stands so senders resend what it missed.
     pub fn resync(&mut self, now: Instant) {
-        if let Err(e) = self.device_hello() {
-            self.drop_frame(
-                self.me,
-                &format!("cannot restart the device handshake: {e}"),
-            );
-        }
+        self.restart_device_join(now);
         if self.epoch().is_none() {
             // Still joining: the handshake or the first key may have been lost.
-            if let Keys::Member { member: None, .. } = self.keys {
+            if let Keys::Member {
+                member: None,
+                answers: Some(_),
+                ..
+            } = self.keys
+            {
+                self.knock();
+            } else if let Keys::Member { member: None, .. } = self.keys {
                 if let Err(e) = self.start_join() {
                     self.drop_frame(self.me, &format!("cannot restart the join: {e}"));
                 }
