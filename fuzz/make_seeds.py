@@ -56,3 +56,18 @@ put("message", "chat", bytes.fromhex("10000000000000000000") + b'{"text":"hi"}')
 put("message", "ack", bytes.fromhex("020001") + bytes.fromhex("00000001") + b"\x00" + bytes(8))
 put("message", "file-chunk", bytes.fromhex("21010000000000000005") + bytes.fromhex("00000001") + bytes(8) + b"data")
 put("endpoint_frame", "data", data_frame + b"\xff" + bytes.fromhex("10000100") + bytes([7]*16) + bytes.fromhex("000000010000000200000001") + b"\x02")
+# Messages of the agent's channels: type | stream | rseq (8) | body.
+reliable = lambda kind, body: bytes([kind, 0]) + (7).to_bytes(8, "big") + body
+put("message", "input-move", reliable(0x40, bytes([1]) + (5).to_bytes(4, "big") + (6).to_bytes(4, "big")))
+put("message", "input-text", reliable(0x40, bytes([6]) + "héllo".encode()))
+put("message", "clipboard", reliable(0x41, b"copied"))
+put("message", "screen-piece", reliable(0x30, bytes([1, 0x10, 0, 0, 0, 5])))
+# Control bodies (JSON).
+for name, body in {
+    "granted": {"type": "granted", "permissions": ["view", "control"]},
+    "file-accept": {"type": "file_accept", "id": 3, "offset": 65536},
+    "request": {"type": "request", "expert": "Ada", "permissions": ["view", "files"]},
+    "denied": {"type": "denied", "what": "input", "reason": "no control permission"},
+    "diag": {"type": "diagnostics_request"},
+}.items():
+    put("control", name, json.dumps(body).encode())
