@@ -14,7 +14,7 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
 
 /// Time between two looks at the screen.
-const TICK: Duration = Duration::from_millis(16);
+pub const TICK: Duration = Duration::from_millis(16);
 /// zlib level of the screen stream's lossless section.
 const ZLIB_LEVEL: u32 = 6;
 

@@ -365,6 +365,11 @@ pub enum BenchArea {
     /// recorded sequence, against zlib and PNG over the changed rectangles
     /// and against itself without copy detection.
     Codec,
+    /// Glass to glass at 1920×1080 on a private Xvfb: a painted change
+    /// seen in the expert's decoded picture through the agent, the codec,
+    /// the end-to-end layer and a relay process, against the same capture
+    /// sending raw pixels over loopback TCP.
+    Latency,
 }
 
 /// TLS trust for a client: the deployment CA for https control planes.

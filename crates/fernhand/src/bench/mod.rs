@@ -11,6 +11,7 @@ mod agents_node;
 mod codec;
 pub mod corpus;
 mod e2e;
+mod latency;
 mod relay;
 pub mod relay_node;
 
@@ -65,6 +66,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
         BenchArea::Relay => relay::run(per_side)?,
         BenchArea::Agents => agents::run()?,
         BenchArea::Codec => codec::run(&args.corpus)?,
+        BenchArea::Latency => latency::run()?,
     };
     print(&report, args.json);
     Ok(ExitCode::SUCCESS)

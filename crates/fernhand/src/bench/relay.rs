@@ -38,13 +38,13 @@ const SMALL_FRAME: usize = 200;
 const IDLE_MEMBERS: usize = 10_000;
 
 /// A process under test.
-struct Node {
+pub(super) struct Node {
     child: Child,
-    addr: std::net::SocketAddr,
+    pub(super) addr: std::net::SocketAddr,
 }
 
 impl Node {
-    fn start(mode: &str) -> anyhow::Result<Node> {
+    pub(super) fn start(mode: &str) -> anyhow::Result<Node> {
         let exe = std::env::current_exe()?;
         let mut child = Command::new(exe)
             .args(["bench-node", mode])
@@ -79,7 +79,7 @@ fn now_unix() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-fn ticket(session: SessionId, member: u32) -> Vec<u8> {
+pub(super) fn ticket(session: SessionId, member: u32) -> Vec<u8> {
     let mut nonce = [0u8; 8];
     nonce[..4].copy_from_slice(&member.to_be_bytes());
     Ticket {
