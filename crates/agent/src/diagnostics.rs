@@ -1,10 +1,13 @@
 //! The remote diagnostics report: what an expert needs to know about the
 //! machine, read from the system itself (`sysinfo`, `systemctl`,
 //! `journalctl` or `/var/log`), as one JSON object (layout in
-//! `docs/protocol.md` §8). It never includes file contents, environment
-//! variables or command lines, which may hold secrets.
+//! `docs/protocol.md` §7.5). It includes no file contents, environment
+//! variables or process command lines, which may hold secrets; the last
+//! system log lines are included as the system wrote them (the user grants
+//! `diagnostics` knowing that).
 
 use serde_json::{Value, json};
+use std::path::Path;
 use std::process::Command;
 use std::time::{SystemTime, UNIX_EPOCH};
 use sysinfo::{Disks, Networks, ProcessesToUpdate, System};
@@ -160,13 +163,24 @@ fn system_log() -> Value {
         return json!({"source": "journal", "lines": lines});
     }
     for path in ["/var/log/syslog", "/var/log/messages"] {
-        if let Ok(text) = std::fs::read_to_string(path) {
+        if let Some(text) = tail(Path::new(path), 64 * 1024) {
             let all: Vec<&str> = text.lines().collect();
             let lines: Vec<&str> = all[all.len().saturating_sub(LOG_LINES)..].to_vec();
             return json!({"source": path, "lines": lines});
         }
     }
     json!({"source": "unavailable", "lines": []})
+}
+
+/// The last `bytes` of a file, as text (a log may be gigabytes).
+fn tail(path: &Path, bytes: u64) -> Option<String> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut file = std::fs::File::open(path).ok()?;
+    let len = file.metadata().ok()?.len();
+    file.seek(SeekFrom::Start(len.saturating_sub(bytes))).ok()?;
+    let mut buf = Vec::new();
+    file.take(bytes).read_to_end(&mut buf).ok()?;
+    Some(String::from_utf8_lossy(&buf).into_owned())
 }
 
 #[cfg(test)]

@@ -25,6 +25,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 use tokio::sync::mpsc;
 
+/// Largest screen message a viewer may send the host (acks, refresh).
+const VIEWER_MESSAGE_LIMIT: usize = 1024;
+
 /// Opens a capture backend (again, after view is granted anew).
 pub type CaptureFactory = Box<dyn Fn() -> Result<Box<dyn Capture>, CaptureError> + Send>;
 
@@ -41,7 +44,17 @@ pub struct HostOptions {
     pub input: Option<Box<dyn Input>>,
     /// How long to wait for the user's answer before refusing.
     pub consent_timeout: Duration,
+    /// Unattended machines: the command that restarts the machine when an
+    /// expert with control asks (`None`: reboot requests are refused).
+    pub reboot: Option<Vec<String>>,
+    /// Unattended machines: told of every join attempt on the device's
+    /// access password (`true`: the right password), to lock it out across
+    /// sessions.
+    pub on_join: Option<JoinReport>,
 }
+
+/// Hears whether each join attempt on a device password succeeded.
+pub type JoinReport = std::sync::Arc<dyn Fn(bool) + Send + Sync>;
 
 /// How a session ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,11 +67,13 @@ pub enum Ended {
     Refused,
     /// The connection was lost for good.
     Lost(String),
+    /// An expert restarted the machine.
+    Rebooting,
 }
 
 /// An outgoing transfer waiting for its answer or running.
 enum Outgoing {
-    Offered(PathBuf),
+    Offered(PathBuf, u64),
     Running(tokio::task::JoinHandle<()>),
 }
 
@@ -71,6 +86,7 @@ pub async fn run(
     notices: mpsc::UnboundedSender<Notice>,
 ) -> Ended {
     let sender = session.sender();
+    let me = session.id();
     let mut host = Host {
         sender: sender.clone(),
         leader,
@@ -82,6 +98,7 @@ pub async fn run(
         joiners: HashMap::new(),
         consent: Consent::NotAsked,
         denied_transfers: Vec::new(),
+        user_present: true,
     };
     let (screen_tx, mut screen_rx) = mpsc::channel::<Vec<u8>>(4);
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<String>();
@@ -89,7 +106,8 @@ pub async fn run(
     let mut clipboard_tick = tokio::time::interval(Duration::from_secs(1));
     let mut consent_deadline: Option<tokio::time::Instant> = None;
     // Until the user's front end closes (an unattended agent has none).
-    let mut user_present = true;
+    let mut user_present = !actions.is_closed();
+    host.user_present = user_present;
     let ended = loop {
         let deadline = consent_deadline;
         tokio::select! {
@@ -110,11 +128,15 @@ pub async fn run(
                     SessionEvent::Moved { resumed, .. } => {
                         tracing::info!(resumed, "session moved to another relay connection");
                     }
+                    SessionEvent::Connected { .. } => {}
                     SessionEvent::Closed(why) => break Ended::Lost(why),
                 }
             }
             action = actions.recv(), if user_present => match action {
-                None => user_present = false,
+                None => {
+                    user_present = false;
+                    host.user_present = false;
+                }
                 Some(Action::End) => {
                     host.end("the customer ended the session").await;
                     break Ended::ByUser;
@@ -135,6 +157,14 @@ pub async fn run(
                     } else {
                         host.permissions.withdraw(&p);
                     }
+                    if !host.permissions.is_granted(control::FILES) {
+                        // A fetch in progress stops with the permission.
+                        for (_, o) in host.outgoing.drain() {
+                            if let Outgoing::Running(task) = o {
+                                task.abort();
+                            }
+                        }
+                    }
                     host.announce(&mut options, &screen_tx).await;
                 }
                 Some(Action::Grant(p)) if host.permissions.grant(&p) => {
@@ -148,11 +178,11 @@ pub async fn run(
                 }
             },
             Some(bytes) = screen_rx.recv() => {
-                if host.permissions.is_granted(control::VIEW) {
+                // To each member allowed to view, not to everyone: a member
+                // the roster lets do nothing sees nothing.
+                for member in host.permissions.members_allowed(control::VIEW, me) {
                     for piece in screen_pieces::split(&bytes) {
-                        if sender.send(ALL_MEMBERS, piece).await.is_err() {
-                            break;
-                        }
+                        let _ = sender.send(member, piece).await;
                     }
                 }
             }
@@ -170,7 +200,9 @@ pub async fn run(
                     clipboard_seen = Some(text.clone());
                     // What was on the clipboard before the session stays here.
                     if !first {
-                        let _ = sender.send(ALL_MEMBERS, Message::Clipboard(text)).await;
+                        for member in host.permissions.members_allowed(control::CLIPBOARD, me) {
+                            let _ = sender.send(member, Message::Clipboard(text.clone())).await;
+                        }
                     }
                 }
             }
@@ -194,6 +226,7 @@ pub async fn run(
         Ended::ByMember(r) => r.clone(),
         Ended::Refused => "consent refused".to_owned(),
         Ended::Lost(r) => format!("connection lost: {r}"),
+        Ended::Rebooting => "the machine restarts at the expert's request".to_owned(),
     };
     let _ = notices.send(Notice::Ended { reason });
     session.close(Duration::from_secs(3)).await;
@@ -219,6 +252,8 @@ struct Host {
     consent: Consent,
     /// Transfers already answered with `denied` (once each, not per chunk).
     denied_transfers: Vec<(MemberId, u32)>,
+    /// Whether someone is at the front end to answer a consent prompt.
+    user_present: bool,
 }
 
 impl Host {
@@ -312,6 +347,16 @@ impl Host {
             Event::Dropped { from, reason } => {
                 tracing::warn!(member = from.0, %reason, "dropped a frame");
             }
+            Event::JoinFailed { .. } => {
+                if let Some(report) = &options.on_join {
+                    report(false);
+                }
+            }
+            Event::Established { .. } => {
+                if let Some(report) = &options.on_join {
+                    report(true);
+                }
+            }
             Event::JoinRefused(reason) => {
                 return Some(Ended::Lost(format!(
                     "the session refused this computer: {reason:?}"
@@ -348,6 +393,9 @@ impl Host {
             if let Some(id) = what {
                 if self.denied_transfers.contains(&(from, id)) {
                     return None;
+                }
+                if self.denied_transfers.len() >= 1024 {
+                    self.denied_transfers.remove(0);
                 }
                 self.denied_transfers.push((from, id));
             }
@@ -390,7 +438,11 @@ impl Host {
                 }
             }
             Message::Screen { last, data } => {
-                let joiner = self.joiners.entry(from).or_default();
+                // Viewers send only acks and refresh requests: a few bytes.
+                let joiner = self
+                    .joiners
+                    .entry(from)
+                    .or_insert_with(|| Joiner::with_limit(VIEWER_MESSAGE_LIMIT));
                 if let Ok(Some(bytes)) = joiner.push(last, &data) {
                     match wire::decode(&bytes) {
                         Ok(wire::Message::Ack { seq }) => {
@@ -503,6 +555,10 @@ impl Host {
                     self.consent = Consent::Given;
                     self.permissions.grant_only(&permissions);
                     self.announce(options, screen_tx).await;
+                } else if !self.user_present {
+                    self.end("nobody is at this computer to allow the connection")
+                        .await;
+                    return Some(Ended::Refused);
                 } else if self.consent != Consent::Given {
                     self.consent = Consent::Asked;
                     let _ = self.notices.send(Notice::ConsentAsked {
@@ -511,7 +567,11 @@ impl Host {
                     });
                 }
             }
-            Control::End { reason } => return Some(Ended::ByMember(reason)),
+            // The leader ends the session; another member ending is its leaving.
+            Control::End { reason } if from == self.leader => {
+                return Some(Ended::ByMember(reason));
+            }
+            Control::End { .. } => {}
             Control::DiagnosticsRequest {} => {
                 if !self.permissions.allows(from, control::DIAGNOSTICS) {
                     self.deny(from, "diagnostics", "no diagnostics permission")
@@ -539,7 +599,8 @@ impl Host {
                 let name = path.rsplit('/').next().unwrap_or(&path).to_owned();
                 match resolved.and_then(|p| transfer::offer_for(&p, id, &name).map(|o| (p, o))) {
                     Ok((p, offer)) => {
-                        self.outgoing.insert((from, id), Outgoing::Offered(p));
+                        self.outgoing
+                            .insert((from, id), Outgoing::Offered(p, offer.size));
                         let _ = self.sender.send(from, Message::FileOffer(offer)).await;
                     }
                     Err(e) => {
@@ -561,11 +622,18 @@ impl Host {
                 }
             }
             Control::FileAccept { id, offset } => {
-                if let Some(Outgoing::Offered(path)) = self.outgoing.remove(&(from, id)) {
+                if !self.permissions.allows(from, control::FILES) {
+                    self.outgoing.remove(&(from, id));
+                    self.deny(from, "a file transfer", "no files permission")
+                        .await;
+                    return None;
+                }
+                if let Some(Outgoing::Offered(path, size)) = self.outgoing.remove(&(from, id)) {
                     let sender = self.sender.clone();
                     let task = tokio::spawn(async move {
                         if let Err(e) =
-                            transfer::stream_file(&sender, from, id, &path, offset, |_, _| {}).await
+                            transfer::stream_file(&sender, from, id, &path, size, offset, |_, _| {})
+                                .await
                         {
                             tracing::warn!(id, error = %e, "sending a file failed");
                         }
@@ -587,12 +655,37 @@ impl Host {
             }
             Control::Granted { .. } | Control::Diagnostics { .. } | Control::Denied { .. } => {}
             Control::Reboot {} => {
-                self.deny(
-                    from,
-                    "a reboot",
-                    "this agent does not reboot its machine on request",
-                )
-                .await;
+                if !self.permissions.allows(from, control::CONTROL) {
+                    self.deny(from, "a reboot", "no control permission").await;
+                    return None;
+                }
+                let Some(command) = options.reboot.clone() else {
+                    self.deny(
+                        from,
+                        "a reboot",
+                        "only unattended machines restart on request",
+                    )
+                    .await;
+                    return None;
+                };
+                let Some((program, args)) = command.split_first() else {
+                    self.deny(from, "a reboot", "no reboot command is set")
+                        .await;
+                    return None;
+                };
+                tracing::warn!(
+                    member = from.0,
+                    "restarting the machine at the expert's request"
+                );
+                self.end("the machine restarts; connect again when it is back")
+                    .await;
+                return match std::process::Command::new(program).args(args).spawn() {
+                    Ok(_) => Some(Ended::Rebooting),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "the reboot command failed");
+                        Some(Ended::Lost(format!("the reboot command failed: {e}")))
+                    }
+                };
             }
         }
         None

@@ -80,6 +80,20 @@ impl Permissions {
         self.roster = Some(roster);
     }
 
+    /// The members other than `me` that `permission` allows: the leader,
+    /// and those the roster lists with it (none if the user withholds it).
+    pub fn members_allowed(&self, permission: &str, me: MemberId) -> Vec<MemberId> {
+        let mut out: Vec<MemberId> = self.leader.into_iter().filter(|l| *l != me).collect();
+        for m in self.roster.iter().flat_map(|r| &r.members) {
+            let id = MemberId(m.id);
+            if id != me && !out.contains(&id) {
+                out.push(id);
+            }
+        }
+        out.retain(|id| self.allows(*id, permission));
+        out
+    }
+
     /// Whether `member` may do what needs `permission`: the user grants it,
     /// and the member is the leader or the roster lists it with it.
     pub fn allows(&self, member: MemberId, permission: &str) -> bool {
@@ -127,6 +141,12 @@ mod tests {
             "the user did not grant files"
         );
         assert!(!p.allows(MemberId(9), VIEW), "not in the roster");
+        assert_eq!(
+            p.members_allowed(VIEW, MemberId(2)),
+            vec![MemberId(1), MemberId(3)]
+        );
+        assert_eq!(p.members_allowed(CONTROL, MemberId(2)), vec![MemberId(1)]);
+        assert!(p.members_allowed(FILES, MemberId(2)).is_empty());
         assert!(p.withdraw(CONTROL));
         assert!(!p.allows(MemberId(1), CONTROL), "withdrawn at once");
         assert_eq!(

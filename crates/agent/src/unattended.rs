@@ -108,12 +108,16 @@ impl AgentConfig {
         std::fs::rename(&temp, dir.join(CONFIG_FILE)).map_err(err)
     }
 
-    /// The verifier store a session answers with.
-    pub fn verifiers(&self) -> Result<VerifierStore, UnattendedError> {
+    /// The verifier store a session answers with; while `locked`, it
+    /// refuses every password without checking it.
+    pub fn verifiers(&self, locked: bool) -> Result<VerifierStore, UnattendedError> {
         let verifier = Verifier::import(&self.verifier)
             .map_err(|e| UnattendedError::Verifier(e.to_string()))?;
         let mut store = VerifierStore::new(Policy::default());
         store.insert(verifier);
+        if locked {
+            store.lock();
+        }
         Ok(store)
     }
 }
@@ -151,6 +155,72 @@ pub async fn enroll(
     Ok(config)
 }
 
+/// Wrong access passwords in a row before the device makes experts wait.
+const FREE_FAILURES: u32 = 3;
+/// The file that counts them, across sessions and restarts.
+const LOCKOUT_FILE: &str = "lockout.json";
+
+/// Wrong passwords in a row and when the last one came.
+#[derive(Debug, Default, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Lockout {
+    /// Wrong passwords since the last right one.
+    pub failures: u32,
+    /// When the last came (Unix seconds).
+    pub last: u64,
+}
+
+impl Lockout {
+    /// Read it from `dir` (none yet: no failures).
+    pub fn load(dir: &Path) -> Lockout {
+        std::fs::read_to_string(dir.join(LOCKOUT_FILE))
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or_default()
+    }
+
+    /// Write it to `dir`.
+    pub fn save(&self, dir: &Path) {
+        if let Ok(text) = serde_json::to_string(self)
+            && let Err(e) = std::fs::write(dir.join(LOCKOUT_FILE), text)
+        {
+            tracing::warn!(error = %e, "the lockout count was not saved");
+        }
+    }
+
+    /// How long from `last` the device refuses every password: nothing for
+    /// the first three wrong ones, then 30 s doubling with each, up to an
+    /// hour. The count survives sessions and restarts, so a stolen expert
+    /// account cannot guess the password at the rate it can open sessions.
+    pub fn wait(&self) -> Duration {
+        match self.failures.checked_sub(FREE_FAILURES) {
+            None => Duration::ZERO,
+            Some(extra) => Duration::from_secs(30u64.saturating_mul(1 << extra.min(7)))
+                .min(Duration::from_secs(3600)),
+        }
+    }
+
+    /// Whether passwords are refused at `now` (Unix seconds).
+    pub fn locked_at(&self, now: u64) -> bool {
+        now < self.last.saturating_add(self.wait().as_secs())
+    }
+
+    /// Count one attempt.
+    pub fn record(&mut self, right: bool, now: u64) {
+        if right {
+            *self = Lockout::default();
+        } else {
+            self.failures = self.failures.saturating_add(1);
+            self.last = now;
+        }
+    }
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
 /// A connect notice from the control plane.
 #[derive(Debug, Deserialize)]
 struct ConnectNotice {
@@ -169,12 +239,13 @@ pub type OptionsFactory = Arc<dyn Fn() -> HostOptions + Send + Sync>;
 /// the process is stopped. `tls` is for an https control plane.
 pub async fn run(
     config: AgentConfig,
+    dir: &Path,
     tls: Option<rustls::ClientConfig>,
     options: OptionsFactory,
 ) -> Result<(), UnattendedError> {
     let mut backoff = Duration::from_secs(1);
     loop {
-        match control_connection(&config, tls.clone(), &options).await {
+        match control_connection(&config, dir, tls.clone(), &options).await {
             Ok(()) => backoff = Duration::from_secs(1),
             Err(e) => tracing::warn!(error = %e, "control connection failed"),
         }
@@ -204,6 +275,7 @@ fn jitter(limit: Duration) -> Duration {
 /// One control connection, until it drops. Ok when it was established.
 async fn control_connection(
     config: &AgentConfig,
+    dir: &Path,
     tls: Option<rustls::ClientConfig>,
     options: &OptionsFactory,
 ) -> Result<(), String> {
@@ -260,10 +332,11 @@ async fn control_connection(
                 let tls = tls.clone();
                 let options = options.clone();
                 let busy = busy.clone();
+                let dir = dir.to_path_buf();
                 tokio::spawn(async move {
                     // One session at a time on a machine.
                     let _one = busy.lock().await;
-                    match host_session(&config, tls, notice, options()).await {
+                    match host_session(&config, &dir, tls, notice, options()).await {
                         Ok(ended) => tracing::info!(?ended, "unattended session ended"),
                         Err(e) => tracing::warn!(error = %e, "unattended session failed"),
                     }
@@ -275,6 +348,7 @@ async fn control_connection(
 
 async fn host_session(
     config: &AgentConfig,
+    dir: &Path,
     tls: Option<rustls::ClientConfig>,
     notice: ConnectNotice,
     mut options: HostOptions,
@@ -284,13 +358,33 @@ async fn host_session(
         .parse()
         .map_err(|_| "bad session id".to_owned())?;
     let leader = MemberId(notice.leader);
+    let lockout = Lockout::load(dir);
+    let locked = lockout.locked_at(unix_now());
+    if locked {
+        tracing::warn!(
+            failures = lockout.failures,
+            "refusing every password for now: too many wrong ones"
+        );
+    }
     let endpoint = Endpoint::device(
         session,
         MemberId(notice.member),
         leader,
-        config.verifiers().map_err(|e| e.to_string())?,
+        config.verifiers(locked).map_err(|e| e.to_string())?,
         EndpointConfig::default(),
     );
+    let counted = dir.to_path_buf();
+    options.on_join = Some(Arc::new(move |right| {
+        let mut lockout = Lockout::load(&counted);
+        lockout.record(right, unix_now());
+        lockout.save(&counted);
+        if !right {
+            tracing::warn!(
+                failures = lockout.failures,
+                "a wrong device access password"
+            );
+        }
+    }));
     let broker =
         BrokerClient::new(&config.server, notice.grant, tls.clone()).map_err(|e| e.to_string())?;
     let session = Session::start(endpoint, broker, tls.map(Arc::new))
@@ -298,8 +392,9 @@ async fn host_session(
         .map_err(|e| e.to_string())?;
     tracing::info!(expert = %notice.expert, "an expert connects");
     options.grant_without_asking = config.policy == "unattended";
-    // Nobody to ask at an unattended machine: the log is its indicator.
-    let (_actions_tx, actions) = mpsc::channel::<Action>(1);
+    // Nobody to ask at an unattended machine (policy `ask` is refused
+    // there); the log is its indicator.
+    let (_, actions) = mpsc::channel::<Action>(1);
     let (notices, mut notices_rx) = mpsc::unbounded_channel::<Notice>();
     tokio::spawn(async move {
         while let Some(n) = notices_rx.recv().await {
@@ -340,4 +435,36 @@ pub fn systemd_unit(binary: &Path, dir: &Path, display: Option<&str>) -> String 
 /// Where `install-service` writes the unit by default.
 pub fn default_unit_path() -> PathBuf {
     PathBuf::from("/etc/systemd/system/fernhand-agent.service")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrong_passwords_lock_the_device_longer_each_time_and_the_right_one_resets() {
+        let mut l = Lockout::default();
+        for i in 0..2 {
+            l.record(false, 1000 + i);
+            assert!(
+                !l.locked_at(1000 + i),
+                "the first wrong passwords cost nothing"
+            );
+        }
+        l.record(false, 2000);
+        assert_eq!(
+            l.wait(),
+            Duration::from_secs(30),
+            "the third locks for 30 s"
+        );
+        assert!(l.locked_at(2029) && !l.locked_at(2030));
+        l.record(false, 3000);
+        assert_eq!(l.wait(), Duration::from_secs(60));
+        for _ in 0..20 {
+            l.record(false, 4000);
+        }
+        assert_eq!(l.wait(), Duration::from_secs(3600), "capped at an hour");
+        l.record(true, 5000);
+        assert_eq!(l, Lockout::default());
+    }
 }

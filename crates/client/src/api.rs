@@ -75,10 +75,14 @@ pub fn check_base(url: &str) -> Result<(), ApiError> {
     let Some(rest) = url.strip_prefix("http://") else {
         return Err(ApiError::Insecure(url.to_owned()));
     };
-    let host = rest.split('/').next().unwrap_or_default();
-    let host = host
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    // `http://127.0.0.1:1@evil.example/` goes to evil.example: no user info.
+    if authority.contains('@') {
+        return Err(ApiError::Insecure(url.to_owned()));
+    }
+    let host = authority
         .rsplit_once(':')
-        .map_or(host, |(h, _)| h)
+        .map_or(authority, |(h, _)| h)
         .trim_start_matches('[')
         .trim_end_matches(']');
     let loopback = host == "localhost"
@@ -312,4 +316,30 @@ fn parse(answer: Value) -> Result<MemberGrant, ApiError> {
         status: 200,
         detail: format!("unexpected answer: {e}"),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_travel_in_clear_only_to_loopback() {
+        for ok in [
+            "https://support.example",
+            "http://127.0.0.1:8080",
+            "http://[::1]:80/x",
+            "http://localhost",
+        ] {
+            assert!(check_base(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://support.example",
+            "http://127.0.0.1:1@evil.example/",
+            "http://localhost@evil.example",
+            "ftp://127.0.0.1",
+            "http://127.0.0.1.evil.example",
+        ] {
+            assert!(check_base(bad).is_err(), "{bad}");
+        }
+    }
 }

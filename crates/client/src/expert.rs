@@ -154,6 +154,7 @@ pub async fn connect_device(
             Policy::default(),
             &device_identity(device),
             password,
+            Instant::now(),
         )
         .map_err(setup)?;
     let broker =
@@ -167,7 +168,7 @@ pub async fn connect_device(
 /// State of a file this expert sends.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum SendState {
-    Offered(PathBuf),
+    Offered(PathBuf, u64),
     Streaming,
     Done,
     Failed(String),
@@ -179,8 +180,11 @@ pub struct Expert {
     sender: Sender,
     name: String,
     leader: bool,
-    /// Whether the leader has asked a host for permissions.
-    asked: bool,
+    /// The member the leader asked for permissions: the only one whose
+    /// answers, screen and files are taken.
+    requested: Option<MemberId>,
+    /// Ids of fetches waiting for the host's offer.
+    fetching: std::collections::HashSet<u32>,
     host: Option<MemberId>,
     granted: Vec<String>,
     decoder: Decoder,
@@ -195,7 +199,11 @@ pub struct Expert {
     diagnostics: Option<serde_json::Value>,
     ended: Option<String>,
     next_id: u32,
+    progress: Option<Progress>,
 }
+
+/// Hears (bytes done, size) as a file moves.
+pub type Progress = std::sync::Arc<dyn Fn(u64, u64) + Send + Sync>;
 
 impl std::fmt::Debug for Expert {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -297,7 +305,8 @@ impl Expert {
             sender,
             name: name.to_owned(),
             leader,
-            asked: false,
+            requested: None,
+            fetching: std::collections::HashSet::new(),
             host: None,
             granted: Vec::new(),
             decoder: Decoder::new(),
@@ -312,7 +321,13 @@ impl Expert {
             diagnostics: None,
             ended: None,
             next_id: 1,
+            progress: None,
         }
+    }
+
+    /// Report the progress of the next transfers to `progress`.
+    pub fn set_progress(&mut self, progress: Option<Progress>) {
+        self.progress = progress;
     }
 
     /// The permissions the host grants now.
@@ -365,15 +380,33 @@ impl Expert {
 
     /// Handle one event, waiting at most `limit`; false when none came.
     pub async fn step(&mut self, limit: Duration) -> bool {
-        let event = match tokio::time::timeout(limit, self.session.next_event()).await {
-            Ok(Some(e)) => e,
-            Ok(None) => {
-                self.ended
-                    .get_or_insert_with(|| "session task ended".into());
-                return false;
+        if self.ended.is_some() {
+            // Nothing more will come: wait instead of spinning.
+            tokio::time::sleep(limit).await;
+            return false;
+        }
+        match tokio::time::timeout(limit, self.recv()).await {
+            Ok(Some(event)) => {
+                self.handle(event).await;
+                true
             }
-            Err(_) => return false,
-        };
+            Ok(None) | Err(_) => false,
+        }
+    }
+
+    /// The next event from the session (cancel-safe: nothing is lost if
+    /// the future is dropped); hand it to [`Expert::handle`].
+    pub async fn recv(&mut self) -> Option<SessionEvent> {
+        let event = self.session.next_event().await;
+        if event.is_none() {
+            self.ended
+                .get_or_insert_with(|| "session task ended".into());
+        }
+        event
+    }
+
+    /// Act on one event (run it to completion).
+    pub async fn handle(&mut self, event: SessionEvent) {
         match event {
             SessionEvent::Protocol(e) => self.on_event(e).await,
             SessionEvent::Moved { .. } => {
@@ -383,8 +416,8 @@ impl Expert {
             SessionEvent::Closed(why) => {
                 self.ended.get_or_insert(why);
             }
+            SessionEvent::Connected { .. } => {}
         }
-        true
     }
 
     /// Handle events until `done` holds (checked after each), the session
@@ -425,9 +458,9 @@ impl Expert {
             Event::MemberAdmitted(id) if self.leader => {
                 let permissions: Vec<String> =
                     ALL_PERMISSIONS.iter().map(|p| (*p).to_owned()).collect();
-                if !self.asked {
+                if self.requested.is_none() {
                     // The first member admitted is the machine to support.
-                    self.asked = true;
+                    self.requested = Some(id);
                     let _ = self.session.set_role(id, "host", &[]).await;
                     let request = Control::Request {
                         expert: self.name.clone(),
@@ -451,9 +484,10 @@ impl Expert {
     }
 
     async fn on_message(&mut self, from: MemberId, message: Message) {
+        let from_host = Some(from) == self.host;
         match message {
             Message::Chat(c) => self.chats.push((from, c.text)),
-            Message::Screen { last, data } if Some(from) == self.host => {
+            Message::Screen { last, data } if from_host => {
                 if let Ok(Some(bytes)) = self.joiner.push(last, &data) {
                     self.on_screen(&bytes).await;
                 }
@@ -464,8 +498,16 @@ impl Expert {
                 };
                 self.on_control(from, control).await;
             }
-            Message::FileOffer(offer) if Some(from) == self.host => {
-                let answer = self.receiving.offer(from, &offer);
+            Message::FileOffer(offer) if from_host => {
+                // Only what this expert asked for.
+                let answer = if self.fetching.remove(&offer.id) {
+                    self.receiving.offer(from, &offer)
+                } else {
+                    Control::FileError {
+                        id: offer.id,
+                        error: "not requested".into(),
+                    }
+                };
                 if let Control::FileError { id, error } = &answer {
                     self.received.insert(*id, Err(error.clone()));
                 }
@@ -474,7 +516,7 @@ impl Expert {
                     .send(from, Message::Control(answer.to_value()))
                     .await;
             }
-            Message::FileChunk { id, offset, data } => {
+            Message::FileChunk { id, offset, data } if from_host => {
                 if let Some(Received::Failed { id, error }) =
                     self.receiving.chunk(from, id, offset, &data)
                 {
@@ -489,7 +531,7 @@ impl Expert {
                         .await;
                 }
             }
-            Message::FileEnd(end) => match self.receiving.end(from, &end) {
+            Message::FileEnd(end) if from_host => match self.receiving.end(from, &end) {
                 Some(Received::Done { id, path }) => {
                     self.received.insert(id, Ok(path));
                 }
@@ -503,6 +545,14 @@ impl Expert {
     }
 
     async fn on_control(&mut self, from: MemberId, control: Control) {
+        // Only the member asked for permissions speaks for the machine.
+        if Some(from) != self.requested && Some(from) != self.host {
+            tracing::debug!(
+                member = from.0,
+                "control from a member that is not the host ignored"
+            );
+            return;
+        }
         match control {
             Control::Granted { permissions } => {
                 let first = self.host.is_none();
@@ -520,12 +570,19 @@ impl Expert {
             Control::Diagnostics { report } => self.diagnostics = Some(report),
             Control::Denied { what, reason } => self.denied.push((what, reason)),
             Control::FileAccept { id, offset } => {
-                if let Some(SendState::Offered(path)) = self.sends.get(&id).cloned() {
+                if let Some(SendState::Offered(path, size)) = self.sends.get(&id).cloned() {
                     self.sends.insert(id, SendState::Streaming);
                     let sender = self.sender.clone();
+                    let progress = self.progress.clone();
                     tokio::spawn(async move {
-                        let _ = transfer::stream_file(&sender, from, id, &path, offset, |_, _| {})
-                            .await;
+                        let report = |done, size| {
+                            if let Some(p) = &progress {
+                                p(done, size);
+                            }
+                        };
+                        let _ =
+                            transfer::stream_file(&sender, from, id, &path, size, offset, report)
+                                .await;
                     });
                 }
             }
@@ -684,7 +741,7 @@ impl Expert {
         let offer = transfer::offer_for(path, id, name)?;
         let size = offer.size;
         self.sends
-            .insert(id, SendState::Offered(path.to_path_buf()));
+            .insert(id, SendState::Offered(path.to_path_buf(), size));
         self.sender
             .send(host, Message::FileOffer(offer))
             .await
@@ -710,6 +767,7 @@ impl Expert {
     pub async fn fetch(&mut self, remote: &str, limit: Duration) -> Result<PathBuf, ExpertError> {
         let host = self.need_host()?;
         let id = self.next_id();
+        self.fetching.insert(id);
         let request = Control::FileRequest {
             id,
             path: remote.to_owned(),
@@ -718,8 +776,13 @@ impl Expert {
             .send(host, Message::Control(request.to_value()))
             .await
             .map_err(|e| ExpertError::Ended(e.to_string()))?;
-        self.until("the fetched file", limit, |e| e.received.contains_key(&id))
-            .await?;
+        self.until("the fetched file", limit, |e| {
+            if let (Some(p), Some((done, size))) = (&e.progress, e.receiving.progress(host, id)) {
+                p(done, size);
+            }
+            e.received.contains_key(&id)
+        })
+        .await?;
         match self.received.remove(&id) {
             Some(Ok(path)) => Ok(path),
             Some(Err(reason)) => Err(ExpertError::Denied {
@@ -751,6 +814,30 @@ impl Expert {
         }
         let (what, reason) = self.denied.pop().unwrap_or_default();
         Err(ExpertError::Denied { what, reason })
+    }
+
+    /// Ask an unattended host to restart its machine; returns once the
+    /// host has said it is going down. Connect again when it is back.
+    pub async fn reboot(&mut self, limit: Duration) -> Result<String, ExpertError> {
+        let host = self.need_host()?;
+        let denied_before = self.denied.len();
+        self.sender
+            .send(host, Message::Control(Control::Reboot {}.to_value()))
+            .await
+            .map_err(|e| ExpertError::Ended(e.to_string()))?;
+        let answered = self
+            .until("the host to restart", limit, |e| {
+                e.denied.len() > denied_before
+            })
+            .await;
+        match answered {
+            Ok(()) => {
+                let (what, reason) = self.denied.pop().unwrap_or_default();
+                Err(ExpertError::Denied { what, reason })
+            }
+            Err(ExpertError::Ended(reason)) => Ok(reason),
+            Err(e) => Err(e),
+        }
     }
 
     /// End the session for everyone and leave.

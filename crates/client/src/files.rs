@@ -265,7 +265,14 @@ impl Incoming {
                     return Ok(candidate);
                 }
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
-                Err(e) => return Err(FileError::io("naming the file", &e)),
+                // File systems without hard links (FAT, some network
+                // shares): rename, after checking the name is free.
+                Err(_) if !candidate.exists() => {
+                    fs::rename(&self.part, &candidate)
+                        .map_err(|e| FileError::io("naming the file", &e))?;
+                    return Ok(candidate);
+                }
+                Err(_) => continue,
             }
         }
         Err(FileError::Io("no free name for the file".into()))

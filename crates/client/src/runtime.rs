@@ -17,6 +17,11 @@ use tokio::sync::mpsc;
 /// What the application hears from its session.
 #[derive(Debug)]
 pub enum SessionEvent {
+    /// The first event: connected to the session through `relay`.
+    Connected {
+        /// The relay carrying the session.
+        relay: RelayId,
+    },
     /// Something the protocol reports (join, keys, roster, messages, drops).
     Protocol(Event),
     /// The link was re-established on `relay` (resynced if not resumed).
@@ -45,7 +50,6 @@ enum Command {
     Send(MemberId, Message),
     SetRole(MemberId, String, Vec<String>),
     Remove(MemberId),
-    Close,
 }
 
 /// The application's handle on a running session.
@@ -54,6 +58,9 @@ pub struct Session {
     commands: mpsc::Sender<Command>,
     events: mpsc::UnboundedReceiver<SessionEvent>,
     unacked: Arc<AtomicUsize>,
+    in_channel: Arc<AtomicUsize>,
+    /// Tells the task to leave; heard even while the send window is full.
+    close: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
 
@@ -70,6 +77,7 @@ impl std::fmt::Debug for Session {
 pub struct Sender {
     commands: mpsc::Sender<Command>,
     unacked: Arc<AtomicUsize>,
+    in_channel: Arc<AtomicUsize>,
 }
 
 impl Sender {
@@ -77,15 +85,19 @@ impl Sender {
     /// everyone). Waits while the reliable window is full, so a large file
     /// never piles up in memory.
     pub async fn send(&self, to: MemberId, message: Message) -> Result<(), SessionError> {
-        self.commands
-            .send(Command::Send(to, message))
-            .await
-            .map_err(|_| SessionError::Ended)
+        // Counted until the session task takes it, so `flushed` waits for it.
+        self.in_channel.fetch_add(1, Ordering::Relaxed);
+        let sent = self.commands.send(Command::Send(to, message)).await;
+        if sent.is_err() {
+            self.in_channel.fetch_sub(1, Ordering::Relaxed);
+        }
+        sent.map_err(|_| SessionError::Ended)
     }
 
-    /// Bytes sent but not yet acknowledged by every receiver.
+    /// Bytes sent but not yet acknowledged by every receiver (messages
+    /// not yet taken by the session task count one each).
     pub fn unacked_bytes(&self) -> usize {
-        self.unacked.load(Ordering::Relaxed)
+        self.unacked.load(Ordering::Relaxed) + self.in_channel.load(Ordering::Relaxed)
     }
 
     /// Wait until everything sent is acknowledged (or `limit` passes).
@@ -113,13 +125,28 @@ impl Session {
         let me = endpoint.id();
         let (commands, rx) = mpsc::channel(16);
         let (events_tx, events) = mpsc::unbounded_channel();
+        let _ = events_tx.send(SessionEvent::Connected {
+            relay: link.relay(),
+        });
         let unacked = Arc::new(AtomicUsize::new(0));
-        let task = tokio::spawn(drive(endpoint, link, rx, events_tx, unacked.clone()));
+        let in_channel = Arc::new(AtomicUsize::new(0));
+        let (close, close_rx) = tokio::sync::oneshot::channel();
+        let task = tokio::spawn(drive(
+            endpoint,
+            link,
+            rx,
+            close_rx,
+            events_tx,
+            unacked.clone(),
+            in_channel.clone(),
+        ));
         Ok(Session {
             me,
             commands,
             events,
             unacked,
+            in_channel,
+            close: Some(close),
             task: Some(task),
         })
     }
@@ -134,6 +161,7 @@ impl Session {
         Sender {
             commands: self.commands.clone(),
             unacked: self.unacked.clone(),
+            in_channel: self.in_channel.clone(),
         }
     }
 
@@ -174,20 +202,43 @@ impl Session {
         self.events.try_recv().ok()
     }
 
-    /// Let what was sent reach the others (up to `limit`), then leave.
+    /// Let what was sent reach the others (up to `limit`), then leave —
+    /// whatever the others do; the task is stopped if it does not end.
     pub async fn close(mut self, limit: Duration) {
         let _ = self.sender().flushed(limit).await;
-        let _ = self.commands.send(Command::Close).await;
-        if let Some(task) = self.task.take() {
-            let _ = tokio::time::timeout(Duration::from_secs(2), task).await;
+        if let Some(close) = self.close.take() {
+            let _ = close.send(());
+        }
+        if let Some(mut task) = self.task.take()
+            && tokio::time::timeout(Duration::from_secs(2), &mut task)
+                .await
+                .is_err()
+        {
+            task.abort();
         }
     }
 }
 
 impl Drop for Session {
     fn drop(&mut self) {
-        if self.task.as_ref().is_some_and(|t| !t.is_finished()) {
-            let _ = self.commands.try_send(Command::Close);
+        if let Some(close) = self.close.take() {
+            let _ = close.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+                task.abort();
+                return;
+            };
+            // Give it a moment to hand queued frames to the relay.
+            runtime.spawn(async move {
+                let mut task = task;
+                if tokio::time::timeout(Duration::from_secs(2), &mut task)
+                    .await
+                    .is_err()
+                {
+                    task.abort();
+                }
+            });
         }
     }
 }
@@ -196,8 +247,10 @@ async fn drive<S: TicketSource>(
     mut endpoint: Endpoint,
     mut link: MemberLink<S>,
     mut commands: mpsc::Receiver<Command>,
+    mut close: tokio::sync::oneshot::Receiver<()>,
     events: mpsc::UnboundedSender<SessionEvent>,
     unacked: Arc<AtomicUsize>,
+    in_channel: Arc<AtomicUsize>,
 ) {
     let mut pending: VecDeque<(MemberId, Message)> = VecDeque::new();
     let moved = |endpoint: &mut Endpoint, relay: RelayId, resumed: bool| {
@@ -245,7 +298,10 @@ async fn drive<S: TicketSource>(
                 }
             },
             command = commands.recv(), if endpoint.can_send() && pending.is_empty() => match command {
-                Some(Command::Send(to, m)) => pending.push_back((to, m)),
+                Some(Command::Send(to, m)) => {
+                    in_channel.fetch_sub(1, Ordering::Relaxed);
+                    pending.push_back((to, m));
+                }
                 Some(Command::SetRole(id, role, permissions)) => {
                     let permissions: Vec<&str> = permissions.iter().map(String::as_str).collect();
                     if let Err(e) = endpoint.set_member_role(id, &role, &permissions) {
@@ -257,15 +313,28 @@ async fn drive<S: TicketSource>(
                         tracing::warn!(error = %e, "member not removed");
                     }
                 }
-                Some(Command::Close) | None => {
-                    // Hand what is queued to the relay before leaving.
-                    while let Some(frame) = endpoint.poll_transmit() {
-                        if link.send(frame).await.is_err() {
-                            break;
-                        }
+                None => return,
+            },
+            _ = &mut close => {
+                // Hand what is queued to the relay before leaving — what
+                // the application sent last (an `end`, say) included.
+                while let Ok(command) = commands.try_recv() {
+                    if let Command::Send(to, m) = command {
+                        in_channel.fetch_sub(1, Ordering::Relaxed);
+                        pending.push_back((to, m));
                     }
-                    return;
                 }
+                for (to, m) in pending.drain(..) {
+                    if let Err(e) = endpoint.send(to, m) {
+                        tracing::warn!(error = %e, "message not sent");
+                    }
+                }
+                while let Some(frame) = endpoint.poll_transmit() {
+                    if link.send(frame).await.is_err() {
+                        break;
+                    }
+                }
+                return;
             },
             _ = tokio::time::sleep_until(timeout.into()) => endpoint.handle_timeout(Instant::now()),
         }

@@ -20,17 +20,33 @@ pub fn split(bytes: &[u8]) -> Vec<Message> {
 }
 
 /// Joins pieces from one sender.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Joiner {
     held: Vec<u8>,
     overflow: bool,
+    limit: usize,
+}
+
+impl Default for Joiner {
+    fn default() -> Self {
+        Joiner::with_limit(MAX_SCREEN_MESSAGE)
+    }
 }
 
 impl Joiner {
+    /// A joiner that drops messages over `limit` bytes.
+    pub fn with_limit(limit: usize) -> Joiner {
+        Joiner {
+            held: Vec::new(),
+            overflow: false,
+            limit,
+        }
+    }
+
     /// Take a piece; returns a whole screen message when `last`. A message
-    /// over [`MAX_SCREEN_MESSAGE`] is dropped whole (`Err`).
+    /// over the limit is dropped whole (`Err` with the limit).
     pub fn push(&mut self, last: bool, data: &[u8]) -> Result<Option<Vec<u8>>, usize> {
-        if !self.overflow && self.held.len() + data.len() <= MAX_SCREEN_MESSAGE {
+        if !self.overflow && self.held.len() + data.len() <= self.limit {
             self.held.extend_from_slice(data);
         } else {
             self.overflow = true;
@@ -41,7 +57,7 @@ impl Joiner {
         }
         let whole = std::mem::take(&mut self.held);
         if std::mem::take(&mut self.overflow) {
-            return Err(MAX_SCREEN_MESSAGE);
+            return Err(self.limit);
         }
         Ok(Some(whole))
     }
@@ -70,5 +86,13 @@ mod tests {
         }
         assert_eq!(out.unwrap(), bytes);
         assert_eq!(split(b"x").len(), 1);
+        let mut small = Joiner::with_limit(4);
+        assert_eq!(small.push(false, b"abc"), Ok(None));
+        assert_eq!(
+            small.push(true, b"de"),
+            Err(4),
+            "over the limit: dropped whole"
+        );
+        assert_eq!(small.push(true, b"ok"), Ok(Some(b"ok".to_vec())));
     }
 }

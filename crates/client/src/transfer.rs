@@ -145,28 +145,34 @@ pub fn offer_for(path: &Path, id: u32, name: &str) -> Result<FileOffer, FileErro
     })
 }
 
-/// Send the bytes of `path` from `offset` as chunks of transfer `id`, then
-/// its end with the SHA-256 of the whole file; `progress` hears (sent, size).
+/// Send the first `size` bytes of `path` (the size offered: a file that
+/// grows meanwhile is cut there) from `offset` as chunks of transfer `id`,
+/// then its end with their SHA-256; `progress` hears (sent, size). A file
+/// that shrank below `size` is an error (the receiver would wait forever).
 pub async fn stream_file(
     sender: &Sender,
     to: MemberId,
     id: u32,
     path: &Path,
+    size: u64,
     offset: u64,
     mut progress: impl FnMut(u64, u64),
 ) -> Result<String, SendFileError> {
     let mut file = std::fs::File::open(path).map_err(|e| FileError::io("opening", &e))?;
-    let size = file
-        .metadata()
-        .map_err(|e| FileError::io("reading the file", &e))?
-        .len();
     let mut hasher = Sha256::new();
     let mut position = 0u64;
     let mut buf = vec![0u8; MAX_FILE_CHUNK];
-    loop {
-        let n = read_full(&mut file, &mut buf).map_err(|e| FileError::io("reading", &e))?;
+    while position < size {
+        let want = usize::try_from(size - position)
+            .unwrap_or(usize::MAX)
+            .min(buf.len());
+        let n = read_full(&mut file, &mut buf[..want]).map_err(|e| FileError::io("reading", &e))?;
         if n == 0 {
-            break;
+            return Err(FileError::Incomplete {
+                have: position,
+                size,
+            }
+            .into());
         }
         let chunk = &buf[..n];
         hasher.update(chunk);

@@ -34,13 +34,15 @@ fn input() -> Option<Box<dyn Input>> {
     }
 }
 
-fn options(folder: &Path) -> HostOptions {
+fn options(folder: &Path, reboot: Option<Vec<String>>) -> HostOptions {
     HostOptions {
         folder: folder.to_path_buf(),
         grant_without_asking: false,
         capture: capture(),
         input: input(),
         consent_timeout: Duration::from_secs(120),
+        reboot,
+        on_join: None,
     }
 }
 
@@ -62,7 +64,7 @@ async fn dispatch(args: &AgentArgs) -> anyhow::Result<ExitCode> {
             let (session, leader) = attended::join(&api, &secret, tls).await?;
             println!("Connected. Waiting for the expert's request…");
             let (actions, notices) = terminal::start();
-            let ended = host::run(session, leader, options(folder), actions, notices).await;
+            let ended = host::run(session, leader, options(folder, None), actions, notices).await;
             Ok(match ended {
                 Ended::Lost(_) => ExitCode::FAILURE,
                 _ => ExitCode::SUCCESS,
@@ -99,12 +101,22 @@ async fn dispatch(args: &AgentArgs) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        AgentCommand::Run { dir, folder } => {
+        AgentCommand::Run {
+            dir,
+            folder,
+            reboot_command,
+        } => {
             let config = AgentConfig::load(dir)?;
             let folder = folder.clone().unwrap_or_else(|| dir.join("files"));
             std::fs::create_dir_all(&folder)?;
-            let factory: unattended::OptionsFactory = Arc::new(move || options(&folder));
-            unattended::run(config, tls, factory).await?;
+            let reboot: Vec<String> = reboot_command
+                .split_whitespace()
+                .map(str::to_owned)
+                .collect();
+            let reboot = (!reboot.is_empty()).then_some(reboot);
+            let factory: unattended::OptionsFactory =
+                Arc::new(move || options(&folder, reboot.clone()));
+            unattended::run(config, dir, tls, factory).await?;
             Ok(ExitCode::SUCCESS)
         }
         AgentCommand::InstallService { dir, unit, display } => {

@@ -434,6 +434,11 @@ pub enum AgentCommand {
         /// agent's folder's `files`).
         #[arg(long)]
         folder: Option<PathBuf>,
+        /// What restarts the machine when an expert with control asks
+        /// (empty: refuse). The service comes back at boot and the expert
+        /// connects again.
+        #[arg(long, default_value = "systemctl reboot")]
+        reboot_command: String,
     },
     /// Write a systemd unit that runs `agent run` at boot and restarts it.
     InstallService {
@@ -511,7 +516,8 @@ pub enum SessionCommand {
     /// customer, then reads connection commands from standard input, one
     /// per line: `wait`, `screenshot FILE.png`, `type TEXT`, `key COMBO`,
     /// `click X Y`, `chat TEXT`, `send FILE [NAME]`, `fetch REMOTE`,
-    /// `diagnostics`, `chats`, `end`.
+    /// `diagnostics`, `chats`, `denied`, `reboot` (unattended), `sleep MS`,
+    /// `end`.
     New {
         /// Where fetched files go.
         #[arg(long, default_value = ".")]

@@ -232,10 +232,16 @@ async fn shell(mut expert: Expert, json: bool) -> ExitCode {
     let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
     let mut failed = false;
     loop {
-        // Keep the session moving while waiting for the next command.
+        // Keep the session moving while waiting for the next command; both
+        // waits are cancel-safe, and an event is handled to the end.
         let line = tokio::select! {
             line = lines.next_line() => line,
-            () = async { loop { expert.step(Duration::from_millis(50)).await; } } => unreachable_line(),
+            event = expert.recv(), if expert.ended().is_none() => {
+                if let Some(event) = event {
+                    expert.handle(event).await;
+                }
+                continue;
+            }
         };
         let Ok(Some(line)) = line else { break };
         let line = line.trim().to_owned();
@@ -252,7 +258,7 @@ async fn shell(mut expert: Expert, json: bool) -> ExitCode {
                 ExitCode::SUCCESS
             };
         }
-        let result = one(&mut expert, command, rest).await;
+        let result = one(&mut expert, command, rest, json).await;
         match result {
             Ok((value, text)) => {
                 let mut value = value;
@@ -278,11 +284,12 @@ async fn shell(mut expert: Expert, json: bool) -> ExitCode {
     }
 }
 
-fn unreachable_line() -> std::io::Result<Option<String>> {
-    Ok(None)
-}
-
-async fn one(expert: &mut Expert, command: &str, rest: &str) -> anyhow::Result<(Value, String)> {
+async fn one(
+    expert: &mut Expert,
+    command: &str,
+    rest: &str,
+    json_output: bool,
+) -> anyhow::Result<(Value, String)> {
     Ok(match command {
         "wait" => {
             let host = expert.wait_for_host(WAIT).await?;
@@ -348,6 +355,24 @@ async fn one(expert: &mut Expert, command: &str, rest: &str) -> anyhow::Result<(
                 format!("{} refusals", denied.len()),
             )
         }
+        "send" | "fetch" if !json_output => {
+            let bar = indicatif::ProgressBar::new(0).with_style(
+                indicatif::ProgressStyle::with_template(
+                    "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            bar.set_message(command.to_owned());
+            let shown = bar.clone();
+            expert.set_progress(Some(std::sync::Arc::new(move |done, size| {
+                shown.set_length(size);
+                shown.set_position(done);
+            })));
+            let result = Box::pin(one(expert, command, rest, true)).await;
+            expert.set_progress(None);
+            bar.finish_and_clear();
+            return result;
+        }
         "send" => {
             let (file, name) = match rest.trim().split_once(' ') {
                 Some((f, n)) => (PathBuf::from(f), n.trim().to_owned()),
@@ -379,6 +404,13 @@ async fn one(expert: &mut Expert, command: &str, rest: &str) -> anyhow::Result<(
             (
                 json!({"report": report}),
                 serde_json::to_string_pretty(&report)?,
+            )
+        }
+        "reboot" => {
+            let said = expert.reboot(WAIT).await?;
+            (
+                json!({"host_said": said}),
+                format!("the host restarts: {said}"),
             )
         }
         "sleep" => {

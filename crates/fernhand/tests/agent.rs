@@ -489,6 +489,11 @@ fn connect(
 
 /// Wait until `expert devices` shows `device` online.
 fn wait_online(config: &Path, device: &str) {
+    wait_presence(config, device, true);
+}
+
+/// Wait until `expert devices` shows `device` online (or offline).
+fn wait_presence(config: &Path, device: &str, online: bool) {
     let deadline = Instant::now() + Duration::from_secs(90);
     loop {
         let out = fernhand()
@@ -499,14 +504,14 @@ fn wait_online(config: &Path, device: &str) {
             .unwrap();
         let listed = String::from_utf8_lossy(&out.stdout).lines().any(|l| {
             serde_json::from_str::<serde_json::Value>(l)
-                .is_ok_and(|d| d["id"] == device && d["online"] == true)
+                .is_ok_and(|d| d["id"] == device && d["online"] == online)
         });
         if listed {
             return;
         }
         assert!(
             Instant::now() < deadline,
-            "device {device} never came online"
+            "device {device} never became online={online}"
         );
         std::thread::sleep(Duration::from_millis(250));
     }
@@ -514,6 +519,7 @@ fn wait_online(config: &Path, device: &str) {
 
 #[test]
 fn an_unattended_device_is_reached_again_after_the_agent_and_the_server_restart() {
+    use std::os::unix::fs::PermissionsExt;
     let Some(mut x) = Xvfb::start(800, 600) else {
         return;
     };
@@ -568,7 +574,6 @@ fn an_unattended_device_is_reached_again_after_the_agent_and_the_server_restart(
         !text.contains("correct horse"),
         "the password itself is not stored"
     );
-    use std::os::unix::fs::PermissionsExt;
     assert_eq!(
         std::fs::metadata(&stored).unwrap().permissions().mode() & 0o777,
         0o600
@@ -595,11 +600,17 @@ fn an_unattended_device_is_reached_again_after_the_agent_and_the_server_restart(
         .unwrap();
     assert!(!again.status.success());
 
+    // "Restarting the machine" ends the agent; the test then boots it again.
+    let reboot = deployment.dir.join("reboot.sh");
+    std::fs::write(&reboot, "#!/bin/sh\nkill -9 $PPID\n").unwrap();
+    std::fs::set_permissions(&reboot, std::fs::Permissions::from_mode(0o755)).unwrap();
     let run_agent = || {
         let mut command = fernhand();
         command
             .args(["agent", "run", "--dir"])
             .arg(&agent_dir)
+            .arg("--reboot-command")
+            .arg(&reboot)
             .env("DISPLAY", &x.display);
         Program::spawn("agent", command)
     };
@@ -643,6 +654,23 @@ fn an_unattended_device_is_reached_again_after_the_agent_and_the_server_restart(
 
     // The server restarts under a running agent: it reconnects by itself.
     deployment.restart_server();
+    wait_online(&config, &device);
+    let mut expert = connect(&deployment, &config, &device, &password);
+    expert.ok("wait", LONG);
+
+    // The expert restarts the machine, then connects again once it is back.
+    let rebooting = expert.ok("reboot", LONG);
+    assert!(
+        rebooting["host_said"]
+            .as_str()
+            .unwrap()
+            .contains("restarts"),
+        "{rebooting}"
+    );
+    agent.wait_exit(LONG);
+    expert.ok("end", LONG);
+    wait_presence(&config, &device, false);
+    agent = run_agent();
     wait_online(&config, &device);
     let mut expert = connect(&deployment, &config, &device, &password);
     expert.ok("wait", LONG);

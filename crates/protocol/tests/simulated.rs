@@ -590,7 +590,7 @@ fn unattended(seed: u64, password: &[u8]) -> Net {
     )
     .unwrap();
     leader
-        .connect_device(MemberId(2), policy, b"device:office-pc", password)
+        .connect_device(MemberId(2), policy, b"device:office-pc", password, net.now)
         .unwrap();
     net.nodes.insert(1, leader);
     net.nodes.insert(2, device);
@@ -675,7 +675,13 @@ fn a_device_that_reaches_the_relay_after_the_expert_still_joins() {
     )
     .unwrap();
     leader
-        .connect_device(MemberId(2), policy.clone(), b"device:pc", b"password")
+        .connect_device(
+            MemberId(2),
+            policy.clone(),
+            b"device:pc",
+            b"password",
+            net.now,
+        )
         .unwrap();
     net.nodes.insert(1, leader);
     net.events.insert(1, Vec::new());

@@ -85,10 +85,16 @@ fn check_url(url: &str) -> Result<(), ClientError> {
             "{url} is not a ws:// or wss:// URL"
         )));
     };
-    let host = rest.split('/').next().unwrap_or_default();
-    let host = host
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    // `ws://127.0.0.1:1@relay.example/` goes to relay.example: no user info.
+    if authority.contains('@') {
+        return Err(ClientError::BadUrl(format!(
+            "{url}: user information in a WebSocket URL is not allowed"
+        )));
+    }
+    let host = authority
         .rsplit_once(':')
-        .map_or(host, |(h, _)| h)
+        .map_or(authority, |(h, _)| h)
         .trim_start_matches('[')
         .trim_end_matches(']');
     let loopback = host == "localhost" || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback());

@@ -45,28 +45,39 @@ pub fn start() -> (mpsc::Receiver<Action>, mpsc::UnboundedSender<Notice>) {
     (actions, notices)
 }
 
+/// Text from the other side, made harmless for a terminal: control
+/// characters (escape sequences that could hide or rewrite what the prompt
+/// says) become `?`.
+pub fn clean(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
+}
+
 /// A notice as a line for the terminal.
 pub fn render(notice: &Notice) -> String {
+    let list = |p: &[String]| clean(&p.join(", "));
     match notice {
         Notice::ConsentAsked {
             expert,
             permissions,
         } => format!(
-            "{expert} asks to connect to this computer and to: {}.\n\
+            "{} asks to connect to this computer and to: {}.\n\
              Allow? [y = all of it / n = no / or list what to allow, e.g. \"view,control\"]",
-            permissions.join(", ")
+            clean(expert),
+            list(permissions)
         ),
         Notice::Active { permissions } if permissions.is_empty() => {
             "SESSION ACTIVE: the expert may do nothing on this computer now (/grant <permission>, /end)".into()
         }
         Notice::Active { permissions } => format!(
             "SESSION ACTIVE: the expert may {} (type /withdraw <permission> or /end at any time)",
-            permissions.join(", ")
+            list(permissions)
         ),
-        Notice::Chat { from, text } => format!("{from}: {text}"),
-        Notice::File { text } => format!("file: {text}"),
-        Notice::Refused { text } => format!("refused: {text}"),
-        Notice::Ended { reason } => format!("SESSION ENDED: {reason}"),
+        Notice::Chat { from, text } => format!("{}: {}", clean(from), clean(text)),
+        Notice::File { text } => format!("file: {}", clean(text)),
+        Notice::Refused { text } => format!("refused: {}", clean(text)),
+        Notice::Ended { reason } => format!("SESSION ENDED: {}", clean(reason)),
     }
 }
 
@@ -124,5 +135,14 @@ mod tests {
             Some(Action::Chat("hello there".into()))
         );
         assert_eq!(parse("/nonsense"), None);
+        let hidden = render(&Notice::ConsentAsked {
+            expert: "Bob\x1b[2K\rHelpdesk".into(),
+            permissions: vec!["view".into(), "control\x1b[8m".into()],
+        });
+        assert!(
+            !hidden.contains('\x1b'),
+            "no escape reaches the terminal: {hidden:?}"
+        );
+        assert!(hidden.starts_with("Bob?[2K?Helpdesk asks"), "{hidden}");
     }
 }

@@ -189,6 +189,13 @@ impl VerifierStore {
         self.failures
     }
 
+    /// Refuse every join from now on (as if the limit had been reached):
+    /// for a holder that counts failures across stores, such as a device
+    /// locked out after wrong passwords in earlier sessions.
+    pub fn lock(&mut self) {
+        self.failures = self.policy.max_failed_proofs();
+    }
+
     /// Whether the failure limit has been reached: no more joins.
     pub fn is_locked(&self) -> bool {
         self.failures >= self.policy.max_failed_proofs()

@@ -190,6 +190,8 @@ async fn ours(display: &str, relay: std::net::SocketAddr) -> anyhow::Result<Vec<
         }),
         input: None,
         consent_timeout: Duration::from_secs(30),
+        reboot: None,
+        on_join: None,
     };
     let (_actions, actions_rx) = tokio::sync::mpsc::channel::<Action>(1);
     let (notices, mut notices_rx) = tokio::sync::mpsc::unbounded_channel::<Notice>();

@@ -29,6 +29,9 @@ const POKE: u8 = 0x07;
 const KNOCK: u8 = 0x08;
 /// How often the leader asks a device that has not knocked yet.
 const POKE_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
+/// How long the leader waits for the device to finish a handshake before
+/// starting over.
+const HELLO_PATIENCE: std::time::Duration = std::time::Duration::from_secs(5);
 const JOIN_REFUSED: u8 = 0x7f;
 
 impl Endpoint {
@@ -75,7 +78,7 @@ impl Endpoint {
         self.push_frame(PayloadKind::Handshake, leader, &payload);
     }
 
-    pub(super) fn on_handshake(&mut self, from: MemberId, payload: &[u8]) {
+    pub(super) fn on_handshake(&mut self, from: MemberId, payload: &[u8], now: Instant) {
         let Some(&kind) = payload.first() else {
             self.drop_frame(from, "empty handshake frame");
             return;
@@ -87,7 +90,7 @@ impl Endpoint {
                 HELLO => self.leader_on_hello(from, payload),
                 PROOF => self.leader_on_proof(from, payload),
                 KEY_REQUEST => self.redeliver(from),
-                KNOCK if from_device => self.leader_on_knock(),
+                KNOCK if from_device => self.leader_on_knock(now),
                 CHALLENGE if from_device => self.leader_on_device_challenge(payload),
                 CONFIRM if from_device => self.leader_on_device_confirm(payload),
                 JOIN_REFUSED if from_device => {
@@ -221,6 +224,7 @@ impl Endpoint {
         policy: Policy,
         identity: &[u8],
         secret: &[u8],
+        now: Instant,
     ) -> Result<(), SendError> {
         let Keys::Leader { device: slot, .. } = &mut self.keys else {
             return Err(SendError::NotLeader);
@@ -234,12 +238,13 @@ impl Endpoint {
             awaiting: None,
             admitted: false,
             hello_sent: false,
+            hello_at: None,
             last_poke: None,
         }));
         // The device may not have reached the relay yet: it is asked until
         // it knocks, and only then does the one Hello go out (two Hellos
         // in flight would cross their challenges).
-        self.poke_device(Instant::now());
+        self.poke_device(now);
         Ok(())
     }
 
@@ -249,15 +254,30 @@ impl Endpoint {
         self.push_frame(PayloadKind::Handshake, leader, &[KNOCK]);
     }
 
-    /// Leader: when the device should next be asked whether it is there.
+    /// Leader: when the device join next needs attention — asking again
+    /// whether the device is there, or starting over when a Hello went
+    /// unanswered (lost with a relay, say).
     pub(super) fn next_poke(&self) -> Option<Instant> {
         match &self.keys {
             Keys::Leader {
                 device: Some(join), ..
-            } if !join.admitted && !join.hello_sent => {
-                Some(join.last_poke.map_or_else(Instant::now, |t| t + POKE_EVERY))
-            }
+            } if !join.admitted => match (join.hello_sent, join.hello_at, join.last_poke) {
+                (true, Some(at), _) => Some(at + HELLO_PATIENCE),
+                (_, _, Some(poked)) => Some(poked + POKE_EVERY),
+                _ => None,
+            },
             _ => None,
+        }
+    }
+
+    /// Leader: the device join's timer fired.
+    pub(super) fn device_timer(&mut self, now: Instant) {
+        let hello_sent = matches!(&self.keys,
+            Keys::Leader { device: Some(join), .. } if join.hello_sent);
+        if hello_sent {
+            self.restart_device_join(now);
+        } else {
+            self.poke_device(now);
         }
     }
 
@@ -286,13 +306,14 @@ impl Endpoint {
             return;
         }
         join.hello_sent = false;
+        join.hello_at = None;
         join.client = None;
         join.awaiting = None;
         self.poke_device(now);
     }
 
     /// Leader: the device is there; send the Hello (once).
-    fn leader_on_knock(&mut self) {
+    fn leader_on_knock(&mut self, now: Instant) {
         let Keys::Leader {
             device: Some(join), ..
         } = &mut self.keys
@@ -308,6 +329,7 @@ impl Endpoint {
                 join.client = Some(state);
                 join.awaiting = None;
                 join.hello_sent = true;
+                join.hello_at = Some(now);
                 self.push_frame(PayloadKind::Handshake, to, &hello);
             }
             Err(e) => self.drop_frame(to, &format!("device handshake failed: {e}")),

@@ -62,8 +62,9 @@ struct DeviceJoin {
     client: Option<ClientHandshake>,
     awaiting: Option<AwaitingConfirm>,
     admitted: bool,
-    /// Whether the Hello went out (after the device knocked).
+    /// Whether the Hello went out (after the device knocked), and when.
     hello_sent: bool,
+    hello_at: Option<Instant>,
     /// When the device was last asked whether it is there.
     last_poke: Option<Instant>,
 }
@@ -327,7 +328,7 @@ impl Endpoint {
             self.request_resend(now);
         }
         if self.next_poke().is_some_and(|t| now >= t) {
-            self.poke_device(now);
+            self.device_timer(now);
         }
     }
 
@@ -408,7 +409,7 @@ impl Endpoint {
             return;
         }
         match envelope.kind {
-            PayloadKind::Handshake => self.on_handshake(envelope.sender, payload),
+            PayloadKind::Handshake => self.on_handshake(envelope.sender, payload, now),
             PayloadKind::KeyDelivery => self.on_delivery(envelope.sender, payload, now),
             PayloadKind::Sealed => self.on_sealed(&envelope, payload, now),
         }

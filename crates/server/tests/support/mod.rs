@@ -7,6 +7,7 @@
 
 use ed25519_dalek::SigningKey;
 use fernhand_client::broker::BrokerClient;
+use fernhand_client::runtime::{Session, SessionEvent};
 use fernhand_e2e::{JoinCode, Policy, Suite, Verifier, VerifierStore};
 use fernhand_pki::{Ca, Usage};
 use fernhand_protocol::broker_link::relay_identity_name;
@@ -15,10 +16,11 @@ use fernhand_protocol::ticket::Role;
 use fernhand_protocol::{
     ALL_MEMBERS, Endpoint, EndpointConfig, Event, MemberId, RelayId, SessionId, TenantId,
 };
-use fernhand_relay::{Delivery, MemberLink, RegisteredRelay, Registration, RelayConfig};
+use fernhand_relay::{RegisteredRelay, Registration, RelayConfig};
 use fernhand_server::app::metrics::ServerMetrics;
 use fernhand_server::broker::{Broker, BrokerConfig};
 use fernhand_server::security_log::SecurityLog;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
@@ -194,6 +196,8 @@ pub struct Seen {
 pub struct MemberTask {
     pub id: MemberId,
     pub commands: mpsc::UnboundedSender<Command>,
+    /// Messages handed to the member task and not yet to the session.
+    pub queued: Arc<AtomicUsize>,
     pub seen: Arc<Mutex<Vec<Seen>>>,
     /// (when, relay) of every reconnection.
     pub moves: Arc<Mutex<Vec<(Instant, RelayId, bool)>>>,
@@ -213,6 +217,7 @@ impl MemberTask {
     }
 
     pub fn send(&self, to: u32, m: Message) {
+        self.queued.fetch_add(1, Ordering::Relaxed);
         let _ = self.commands.send(Command::Send(MemberId(to), m));
     }
 
@@ -259,77 +264,60 @@ pub fn viewer_endpoint(session: SessionId, id: u32) -> Endpoint {
     .unwrap()
 }
 
-/// Run `endpoint` over a [`MemberLink`] to the session, forever.
+/// Run `endpoint` in the product's session runtime, recording what it sees.
 pub async fn spawn_member(cluster: &Cluster, endpoint: Endpoint, grant: String) -> MemberTask {
     let client = BrokerClient::new(&cluster.broker_http, grant, None).unwrap();
-    let link = MemberLink::connect(client, None).await.unwrap();
-    let id = endpoint.id();
+    let mut session = Session::start(endpoint, client, None).await.unwrap();
+    let id = session.id();
     let (commands, mut rx) = mpsc::unbounded_channel();
     let seen = Arc::new(Mutex::new(Vec::new()));
-    let moves = Arc::new(Mutex::new(vec![(Instant::now(), link.relay(), false)]));
+    let moves = Arc::new(Mutex::new(Vec::new()));
     let unacked = Arc::new(Mutex::new(0usize));
+    let sender = session.sender();
+    // Sending waits on the reliable window: its own task, so events are
+    // recorded when they happen.
+    let sending = sender.clone();
+    let pending = Arc::new(AtomicUsize::new(0));
+    let queued = pending.clone();
+    tokio::spawn(async move {
+        while let Some(Command::Send(to, m)) = rx.recv().await {
+            sending.send(to, m).await.unwrap();
+            queued.fetch_sub(1, Ordering::Relaxed);
+        }
+    });
     let (seen2, moves2, unacked2) = (seen.clone(), moves.clone(), unacked.clone());
+    let in_queue = pending.clone();
     let task = tokio::spawn(async move {
-        let mut endpoint = endpoint;
-        let mut link = link;
-        let mut pending: std::collections::VecDeque<(MemberId, Message)> = Default::default();
         loop {
-            // Send what the endpoint has queued, and app messages while the
-            // window allows.
-            while endpoint.can_send() {
-                let Some((to, m)) = pending.pop_front() else {
-                    break;
-                };
-                endpoint.send(to, m).unwrap();
-            }
-            while let Some(frame) = endpoint.poll_transmit() {
-                match link.send(frame).await {
-                    Ok(None) => {}
-                    Ok(Some(Delivery::Reconnected { resumed, relay })) => {
-                        moves2
-                            .lock()
-                            .unwrap()
-                            .push((Instant::now(), relay, resumed));
-                        if !resumed {
-                            endpoint.resync(Instant::now());
-                        }
-                    }
-                    Ok(Some(Delivery::Frame(_))) => unreachable!(),
-                    Err(e) => panic!("member {} lost its session: {e}", id.0),
+            let event = tokio::time::timeout(Duration::from_millis(50), session.next_event()).await;
+            *unacked2.lock().unwrap() = sender.unacked_bytes() + in_queue.load(Ordering::Relaxed);
+            let event = match event {
+                Err(_) => continue,
+                Ok(None) => return,
+                Ok(Some(e)) => e,
+            };
+            match event {
+                SessionEvent::Connected { relay } => {
+                    moves2.lock().unwrap().push((Instant::now(), relay, false));
                 }
-            }
-            *unacked2.lock().unwrap() = endpoint.unacked_bytes() + pending.len();
-            let timeout = endpoint
-                .poll_timeout()
-                .unwrap_or_else(|| Instant::now() + Duration::from_millis(200));
-            tokio::select! {
-                delivery = link.recv() => match delivery {
-                    Ok(Delivery::Frame(bytes)) => endpoint.handle_frame(&bytes, Instant::now()),
-                    Ok(Delivery::Reconnected { resumed, relay }) => {
-                        moves2.lock().unwrap().push((Instant::now(), relay, resumed));
-                        if !resumed {
-                            endpoint.resync(Instant::now());
-                        }
-                    }
-                    Err(e) => panic!("member {} lost its session: {e}", id.0),
-                },
-                command = rx.recv(), if endpoint.can_send() => match command {
-                    Some(Command::Send(to, m)) => pending.push_back((to, m)),
-                    None => return,
-                },
-                _ = tokio::time::sleep_until(timeout.into()) => endpoint.handle_timeout(Instant::now()),
-            }
-            while let Some(event) = endpoint.poll_event() {
-                seen2.lock().unwrap().push(Seen {
+                SessionEvent::Moved { relay, resumed } => {
+                    moves2
+                        .lock()
+                        .unwrap()
+                        .push((Instant::now(), relay, resumed));
+                }
+                SessionEvent::Protocol(event) => seen2.lock().unwrap().push(Seen {
                     at: Instant::now(),
                     event,
-                });
+                }),
+                SessionEvent::Closed(e) => panic!("member {} lost its session: {e}", id.0),
             }
         }
     });
     MemberTask {
         id,
         commands,
+        queued: pending,
         seen,
         moves,
         unacked,
