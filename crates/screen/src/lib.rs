@@ -11,7 +11,8 @@
 //! - [`rate`]: quality and pacing from a bandwidth target and the viewer's
 //!   acknowledgements;
 //! - [`capture`]: the capture trait and its X11 backend;
-//! - [`input`]: the input-injection trait and its X11 (XTEST) backend.
+//! - [`input`]: the input-injection trait and its X11 (XTEST) backend;
+//! - [`xvfb`]: a private X server for tests, benchmarks and recording.
 
 pub mod cache;
 pub mod capture;
@@ -23,5 +24,6 @@ pub mod rate;
 pub mod video;
 pub mod wire;
 mod x11;
+pub mod xvfb;
 
 pub use frame::{Frame, Rect};

@@ -22,10 +22,10 @@ use fernhand_relay::{RelayTicket, TicketSource};
 use fernhand_screen::Frame;
 use fernhand_screen::capture::Capture;
 use fernhand_screen::capture::x11::X11Capture;
+use fernhand_screen::xvfb::Xvfb;
 use serde_json::json;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -40,51 +40,6 @@ const SQUARE: u16 = 64;
 const SAMPLES: usize = 200;
 /// A sample not seen within this long counts as lost.
 const GIVE_UP: Duration = Duration::from_secs(3);
-
-/// A private Xvfb for the run.
-struct Xvfb {
-    child: Child,
-    display: String,
-}
-
-impl Xvfb {
-    fn start() -> anyhow::Result<Xvfb> {
-        let mut child = Command::new("Xvfb")
-            .args([
-                "-displayfd",
-                "1",
-                "-noreset",
-                "-nolisten",
-                "tcp",
-                "-screen",
-                "0",
-            ])
-            .arg(format!("{WIDTH}x{HEIGHT}x24"))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .context("bench latency needs Xvfb (Debian package xvfb)")?;
-        let mut line = String::new();
-        BufReader::new(
-            child
-                .stdout
-                .take()
-                .ok_or_else(|| anyhow!("no Xvfb output"))?,
-        )
-        .read_line(&mut line)?;
-        Ok(Xvfb {
-            child,
-            display: format!(":{}", line.trim()),
-        })
-    }
-}
-
-impl Drop for Xvfb {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// The test client: fills squares on the root window.
 struct Painter {
@@ -340,11 +295,12 @@ fn quantile(sorted: &[f64], per_mille: usize) -> f64 {
 }
 
 pub fn run() -> anyhow::Result<Report> {
-    let xvfb = Xvfb::start()?;
+    let xvfb =
+        Xvfb::start(WIDTH, HEIGHT).context("bench latency needs Xvfb (Debian package xvfb)")?;
     let node = Node::start("relay")?;
     let runtime = tokio::runtime::Runtime::new()?;
-    let mut ours = runtime.block_on(ours(&xvfb.display, node.addr))?;
-    let mut base = baseline(&xvfb.display)?;
+    let mut ours = runtime.block_on(ours(xvfb.display(), node.addr))?;
+    let mut base = baseline(xvfb.display())?;
     ours.sort_by(f64::total_cmp);
     base.sort_by(f64::total_cmp);
     let lost = SAMPLES - ours.len();

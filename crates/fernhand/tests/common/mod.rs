@@ -370,63 +370,35 @@ impl Drop for Deployment {
 
 /// A private Xvfb (`-noreset`) with its own display number.
 pub struct Xvfb {
-    child: Child,
+    server: fernhand_screen::xvfb::Xvfb,
     pub display: String,
-    clients: Vec<Child>,
 }
 
 impl Xvfb {
     /// Start one, or `None` (test skipped) when there is no Xvfb and
     /// `FERNHAND_REQUIRE_X` is not set.
     pub fn start(width: u16, height: u16) -> Option<Xvfb> {
-        let spawned = Command::new("Xvfb")
-            .args([
-                "-displayfd",
-                "1",
-                "-noreset",
-                "-nolisten",
-                "tcp",
-                "-screen",
-                "0",
-            ])
-            .arg(format!("{width}x{height}x24"))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn();
-        let mut child = match spawned {
-            Ok(c) => c,
+        match fernhand_screen::xvfb::Xvfb::start(width, height) {
+            Ok(server) => Some(Xvfb {
+                display: server.display().to_owned(),
+                server,
+            }),
             Err(e) => {
                 assert!(
                     std::env::var_os("FERNHAND_REQUIRE_X").is_none(),
                     "FERNHAND_REQUIRE_X is set but Xvfb cannot start: {e}"
                 );
                 eprintln!("skipped: no Xvfb ({e})");
-                return None;
+                None
             }
-        };
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        Some(Xvfb {
-            child,
-            display: format!(":{}", line.trim()),
-            clients: Vec::new(),
-        })
+        }
     }
 
     /// Start an X client on this display.
     pub fn client(&mut self, program: &str, args: &[&str]) {
-        let child = Command::new(program)
-            .args(args)
-            .env("DISPLAY", &self.display)
-            .env("LANG", "C.UTF-8")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
+        self.server
+            .client(program, args)
             .unwrap_or_else(|e| panic!("{program}: {e}"));
-        self.clients.push(child);
     }
 
     /// Run a command on this display; its output.
@@ -471,17 +443,6 @@ impl Xvfb {
             assert!(Instant::now() < deadline, "no {class} window");
             std::thread::sleep(Duration::from_millis(100));
         }
-    }
-}
-
-impl Drop for Xvfb {
-    fn drop(&mut self) {
-        for c in &mut self.clients {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

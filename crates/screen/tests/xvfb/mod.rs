@@ -5,72 +5,40 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use x11rb::connection::Connection;
 use x11rb::protocol::xproto::{ConnectionExt as _, MapState};
 
 pub struct Xvfb {
-    child: Child,
+    server: fernhand_screen::xvfb::Xvfb,
     pub display: String,
-    helpers: Vec<Child>,
 }
 
 impl Xvfb {
     /// A server with one screen of `width` × `height` at 24 bits.
     pub fn start(width: u16, height: u16) -> Option<Xvfb> {
-        let spawned = Command::new("Xvfb")
-            .args([
-                "-displayfd",
-                "1",
-                "-noreset",
-                "-nolisten",
-                "tcp",
-                "-screen",
-                "0",
-            ])
-            .arg(format!("{width}x{height}x24"))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn();
-        let mut child = match spawned {
-            Ok(c) => c,
+        match fernhand_screen::xvfb::Xvfb::start(width, height) {
+            Ok(server) => Some(Xvfb {
+                display: server.display().to_owned(),
+                server,
+            }),
             Err(e) => {
                 assert!(
                     std::env::var_os("FERNHAND_REQUIRE_X").is_none(),
                     "FERNHAND_REQUIRE_X is set but Xvfb cannot start: {e}"
                 );
                 eprintln!("skipped: no Xvfb ({e})");
-                return None;
+                None
             }
-        };
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let display = format!(":{}", line.trim());
-        assert!(display.len() > 1, "Xvfb printed no display number");
-        Some(Xvfb {
-            child,
-            display,
-            helpers: Vec::new(),
-        })
+        }
     }
 
     /// Run an X client on this display (ended with the server).
     pub fn client(&mut self, program: &str, args: &[&str]) {
-        let child = Command::new(program)
-            .args(args)
-            .env("DISPLAY", &self.display)
-            .env("LANG", "C.UTF-8")
-            .env("LC_ALL", "C.UTF-8")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
+        self.server
+            .client(program, args)
             .unwrap_or_else(|e| panic!("{program}: {e}"));
-        self.helpers.push(child);
     }
 
     /// Run an X client whose standard output the test reads.
@@ -123,17 +91,6 @@ impl Xvfb {
             String::from_utf8_lossy(&out.stderr)
         );
         out.stdout
-    }
-}
-
-impl Drop for Xvfb {
-    fn drop(&mut self) {
-        for h in &mut self.helpers {
-            let _ = h.kill();
-            let _ = h.wait();
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
