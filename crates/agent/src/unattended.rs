@@ -136,6 +136,7 @@ pub async fn enroll(
         return Err(UnattendedError::WeakPassword);
     }
     let (device, credential) = api.enrol(token, name, std::env::consts::OS, policy).await?;
+    // `Api::enrol` checked that the answer names the device.
     let id = device["id"].as_str().unwrap_or_default().to_owned();
     let verifier = Verifier::new(
         &Policy::default(),

@@ -231,15 +231,7 @@ impl Api {
         let answer = self
             .call("POST", "/api/v1/sessions", Some(json!({})))
             .await?;
-        let grant = MemberGrant {
-            session: answer["session"]["id"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned(),
-            member: 1,
-            leader: 1,
-            grant: answer["grant"].as_str().unwrap_or_default().to_owned(),
-        };
+        let grant = leader_grant(&answer)?;
         Ok((answer["session"].clone(), grant))
     }
 
@@ -266,17 +258,11 @@ impl Api {
                 Some(json!({})),
             )
             .await?;
-        let device_member = answer["device_member"].as_u64().unwrap_or(2);
-        let grant = MemberGrant {
-            session: answer["session"]["id"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned(),
-            member: 1,
-            leader: 1,
-            grant: answer["grant"].as_str().unwrap_or_default().to_owned(),
-        };
-        Ok((grant, u32::try_from(device_member).unwrap_or(2)))
+        let device_member = answer["device_member"]
+            .as_u64()
+            .and_then(|m| u32::try_from(m).ok())
+            .ok_or_else(|| unexpected("no device_member"))?;
+        Ok((leader_grant(&answer)?, device_member))
     }
 
     /// End a session on the record.
@@ -306,9 +292,41 @@ impl Api {
                 Some(json!({"token": token, "name": name, "os": os, "policy": policy})),
             )
             .await?;
-        let credential = answer["credential"].as_str().unwrap_or_default().to_owned();
+        let credential = answer["credential"]
+            .as_str()
+            .filter(|c| {
+                !c.is_empty()
+                    && answer["device"]["id"]
+                        .as_str()
+                        .is_some_and(|i| !i.is_empty())
+            })
+            .ok_or_else(|| unexpected("no device id or credential"))?
+            .to_owned();
         Ok((answer["device"].clone(), credential))
     }
+}
+
+fn unexpected(what: &str) -> ApiError {
+    ApiError::Refused {
+        status: 200,
+        detail: format!("unexpected answer from the control plane: {what}"),
+    }
+}
+
+/// The leader's grant in an answer that opened a session (member 1).
+fn leader_grant(answer: &Value) -> Result<MemberGrant, ApiError> {
+    let field = |v: &Value, name: &str| {
+        v.as_str()
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .ok_or_else(|| unexpected(&format!("no {name}")))
+    };
+    Ok(MemberGrant {
+        session: field(&answer["session"]["id"], "session id")?,
+        member: 1,
+        leader: 1,
+        grant: field(&answer["grant"], "grant")?,
+    })
 }
 
 fn parse(answer: Value) -> Result<MemberGrant, ApiError> {
@@ -320,7 +338,21 @@ fn parse(answer: Value) -> Result<MemberGrant, ApiError> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn an_answer_without_its_grant_is_an_error_not_an_empty_session() {
+        let good = json!({"session": {"id": "abc"}, "grant": "g"});
+        assert_eq!(leader_grant(&good).unwrap().session, "abc");
+        for bad in [
+            json!({"grant": "g"}),
+            json!({"session": {"id": "abc"}}),
+            json!({"session": {"id": ""}, "grant": "g"}),
+        ] {
+            assert!(leader_grant(&bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn credentials_travel_in_clear_only_to_loopback() {
