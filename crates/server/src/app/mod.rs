@@ -14,6 +14,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod operator;
 pub mod principal;
+pub mod web;
 pub use crate::problem;
 mod routes;
 pub use routes::Peer;
@@ -127,6 +128,7 @@ pub fn router(state: AppState) -> Router {
     }
     let tls = state.tls;
     router
+        .merge(web::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::track,
@@ -140,12 +142,15 @@ pub fn router(state: AppState) -> Router {
 
 async fn security_headers(mut response: Response, tls: bool) -> Response {
     let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
-        ),
-    );
+    // Pages set their own (see `web`); everything else gets the strictest.
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+            ),
+        );
+    }
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
