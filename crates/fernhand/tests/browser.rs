@@ -8,8 +8,8 @@
 
 mod common;
 
-use common::Deployment;
-use std::path::{Path, PathBuf};
+use common::{Deployment, Xvfb};
+use std::path::PathBuf;
 use std::process::Command;
 
 fn web_dir() -> PathBuf {
@@ -42,7 +42,7 @@ fn browser_available() -> bool {
 }
 
 /// Run the named tests of `web/test/` against `base`; panics on failure.
-fn run_browser_tests(base: &str, names: &[&str], env: &[(&str, &Path)]) {
+fn run_browser_tests(base: &str, names: &[&str], env: &[(&str, &std::ffi::OsStr)]) {
     let mut command = Command::new("node");
     command
         .current_dir(web_dir())
@@ -64,4 +64,41 @@ fn the_javascript_e2e_layer_reproduces_the_golden_transcripts_and_vectors() {
     }
     let deployment = Deployment::start("browser-e2e");
     run_browser_tests(&deployment.url, &["e2e-layer"], &[]);
+}
+
+/// Where the test run puts the screenshots the README shows.
+fn screenshots() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/screenshots")
+}
+
+#[test]
+fn an_expert_helps_a_customer_from_the_browser_console() {
+    if !browser_available() {
+        return;
+    }
+    let Some(mut x) = Xvfb::start(1280, 800) else {
+        return;
+    };
+    x.client(
+        "xterm",
+        &["-geometry", "100x30+0+0", "-e", "bash", "--norc", "-i"],
+    );
+    x.wait_for("xterm");
+    let deployment = Deployment::start("browser-attended");
+    let share = deployment.dir.join("share");
+    std::fs::create_dir_all(&share).unwrap();
+    let password = deployment.first_password.clone().expect("first password");
+    let bin = PathBuf::from(env!("CARGO_BIN_EXE_fernhand"));
+    let shots = screenshots();
+    run_browser_tests(
+        &deployment.url,
+        &["attended"],
+        &[
+            ("FERNHAND_ADMIN_PASSWORD", password.as_ref()),
+            ("FERNHAND_BIN", bin.as_os_str()),
+            ("FERNHAND_DISPLAY", x.display.as_ref()),
+            ("FERNHAND_SHARE", share.as_os_str()),
+            ("FERNHAND_SCREENSHOTS", shots.as_os_str()),
+        ],
+    );
 }

@@ -1,0 +1,320 @@
+// @ts-check
+/**
+ * The expert's end of a session in the console, without any DOM: it opens
+ * an attended session as its leader (making the join secrets here and
+ * keeping only their verifiers) or connects to an unattended device, asks
+ * each member that joins for permissions, decodes screen streams,
+ * acknowledges updates, and keeps chat, grants, transfers and diagnostics.
+ * The page renders what it reports through `onChange`.
+ * @module
+ */
+
+import * as api from '../lib/api.js';
+import { utf8 } from '../lib/bytes.js';
+import { Verifier, VerifierStore } from '../lib/handshake.js';
+import { decode as decodeScreen, encodeAck, encodeRefresh } from '../lib/screen/wire.js';
+import { ScreenDecoder } from '../lib/screen/decoder.js';
+import { newCode, newLink } from '../lib/secret.js';
+import { Endpoint } from '../lib/session/endpoint.js';
+import { sessionIdFromHex } from '../lib/session/frames.js';
+import { MAX_SCREEN_PIECE } from '../lib/session/messages.js';
+import { Session } from '../lib/session/runtime.js';
+import { SUITES } from '../lib/suites.js';
+import { Transfers } from '../lib/transfer.js';
+
+export const ALL_PERMISSIONS = ['view', 'control', 'files', 'diagnostics', 'clipboard'];
+const MAX_SCREEN_MESSAGE = 128 * 1024 * 1024;
+
+/**
+ * @typedef {object} MemberView
+ * @property {number} id
+ * @property {string} role
+ * @property {string[]} granted
+ * @property {boolean} screen    whether it sends a screen
+ */
+
+export class ExpertSession {
+  /**
+   * Open an attended session; the code and link are made here.
+   * @param {string} name the expert's name, shown to the customer
+   * @param {(s: ExpertSession, what: string) => void} onChange
+   */
+  static async open(name, onChange) {
+    const answer = await api.call('POST', '/api/v1/sessions', {});
+    const record = answer.session;
+    const code = newCode(record.code_locator);
+    const link = newLink(location.origin, record.link_locator);
+    const store = new VerifierStore();
+    store.insert(await Verifier.create(store.suites, code.identity, code.secret));
+    store.insert(await Verifier.create(store.suites, link.identity, link.secret));
+    const endpoint = await Endpoint.leader(sessionIdFromHex(record.id), 1, SUITES[0], store);
+    const digits = new TextDecoder().decode(code.secret);
+    const s = new ExpertSession(record.id, endpoint, name, onChange);
+    s.code = `${code.locator.slice(0, 3)} ${code.locator.slice(3)} ${digits.slice(0, 3)} ${digits.slice(3)}`;
+    s.link = `${location.origin}/join/${link.locator}#${new TextDecoder().decode(link.secret)}`;
+    await s.start(answer.grant);
+    return s;
+  }
+
+  /**
+   * Connect to an unattended device with its access password.
+   * @param {string} device @param {string} password @param {string} name
+   * @param {(s: ExpertSession, what: string) => void} onChange
+   */
+  static async connectDevice(device, password, name, onChange) {
+    const answer = await api.call('POST', `/api/v1/devices/${encodeURIComponent(device)}/connect`, {});
+    const sessionId = answer.session?.id ?? answer.session;
+    const endpoint = await Endpoint.leader(sessionIdFromHex(sessionId), 1, SUITES[0], new VerifierStore());
+    const s = new ExpertSession(sessionId, endpoint, name, onChange);
+    await s.start(answer.grant);
+    s.deviceMember = Number(answer.device_member);
+    endpoint.connectDevice(s.deviceMember, utf8(`device:${device}`), utf8(password), performance.now());
+    s.runtime?.run(async () => {});
+    return s;
+  }
+
+  /** @private @param {string} id @param {Endpoint} endpoint @param {string} name @param {(s: ExpertSession, what: string) => void} onChange */
+  constructor(id, endpoint, name, onChange) {
+    this.id = id;
+    this.endpoint = endpoint;
+    this.name = name;
+    this.onChange = onChange;
+    this.code = '';
+    this.link = '';
+    /** @type {number | null} */
+    this.deviceMember = null;
+    /** @type {Session | null} */
+    this.runtime = null;
+    /** @type {Map<number, MemberView>} */
+    this.members = new Map();
+    /** @type {Map<number, ScreenDecoder>} */
+    this.screens = new Map();
+    /** @type {Map<number, Uint8Array[]>} */
+    this.pieces = new Map();
+    /** @type {number | null} the member whose screen is shown */
+    this.viewing = null;
+    /** @type {{ from: string, text: string }[]} */
+    this.chat = [];
+    /** @type {Record<string, any> | null} */
+    this.diagnostics = null;
+    /** @type {string[]} refusals the host reported */
+    this.denied = [];
+    this.status = 'connecting';
+    this.ended = '';
+    this.updates = 0;
+    this.screenBytes = 0;
+    this.lastUpdateAt = 0;
+    /** @type {Transfers | null} */
+    this.transfers = null;
+    /** @type {import('../lib/transfer.js').Transfer[]} */
+    this.transferList = [];
+    /** @type {Promise<void> | null} */
+    this.screenChain = null;
+    /** @type {{ x: number, y: number, visible: boolean } | null} */
+    this.cursor = null;
+  }
+
+  /** @private @param {string} grant */
+  async start(grant) {
+    this.runtime = new Session(this.endpoint, grant, (e) => this.onEvent(e));
+    this.transfers = new Transfers(
+      {
+        send: (to, m) => /** @type {Session} */ (this.runtime).send(to, m),
+        get backlog() {
+          return 0;
+        },
+      },
+      (t) => {
+        if (!this.transferList.includes(t)) this.transferList.push(t);
+        this.onChange(this, 'transfer');
+      },
+    );
+    const runtime = this.runtime;
+    Object.defineProperty(this.transfers.session, 'backlog', { get: () => runtime.backlog });
+    await this.runtime.start();
+  }
+
+  /** @param {import('../lib/session/runtime.js').SessionEvent} e */
+  onEvent(e) {
+    switch (e.type) {
+      case 'connected':
+        this.status = 'waiting';
+        break;
+      case 'reconnecting':
+        this.status = 'reconnecting';
+        break;
+      case 'moved':
+        this.status = 'connected';
+        for (const id of this.screens.keys()) this.screenMessage(id, encodeRefresh());
+        break;
+      case 'closed':
+        this.status = 'ended';
+        this.ended = e.reason;
+        break;
+      case 'member_admitted':
+        if (!this.members.has(e.id)) {
+          this.members.set(e.id, { id: e.id, role: e.id === this.deviceMember ? 'device' : 'customer', granted: [], screen: false });
+          this.control(e.id, { type: 'request', expert: this.name, permissions: ALL_PERMISSIONS });
+        }
+        this.status = 'connected';
+        break;
+      case 'join_refused':
+        this.status = 'refused';
+        this.ended = `the device refused the join: ${e.reason.replace(/_/g, ' ')}`;
+        break;
+      case 'roster':
+        break;
+      case 'received':
+        this.onMessage(e.from, e.message);
+        break;
+      default:
+        break;
+    }
+    this.onChange(this, e.type);
+  }
+
+  /** @private @param {number} from @param {import('../lib/session/messages.js').Message} m */
+  onMessage(from, m) {
+    if (this.transfers?.handle(from, m)) return;
+    const who = this.members.get(from);
+    if (m.type === 'chat') {
+      this.chat.push({ from: who?.role === 'device' ? 'Device' : `Member ${from}`, text: m.text });
+      this.onChange(this, 'chat');
+    } else if (m.type === 'screen') {
+      const list = this.pieces.get(from) ?? [];
+      list.push(m.data);
+      const total = list.reduce((n, p) => n + p.length, 0);
+      if (total > MAX_SCREEN_MESSAGE) {
+        this.pieces.delete(from);
+        return;
+      }
+      if (!m.last) {
+        this.pieces.set(from, list);
+        return;
+      }
+      this.pieces.delete(from);
+      const whole = new Uint8Array(total);
+      let at = 0;
+      for (const p of list) {
+        whole.set(p, at);
+        at += p.length;
+      }
+      this.screenBytes += total;
+      this.onScreen(from, whole);
+    } else if (m.type === 'control') {
+      const v = m.value;
+      if (v.type === 'granted' && who && Array.isArray(v.permissions)) {
+        who.granted = v.permissions.filter((/** @type {unknown} */ p) => typeof p === 'string');
+        this.onChange(this, 'granted');
+      } else if (v.type === 'diagnostics') {
+        this.diagnostics = v.report;
+        this.onChange(this, 'diagnostics');
+      } else if (v.type === 'denied') {
+        this.denied.push(`${v.what}: ${v.reason}`);
+        this.onChange(this, 'denied');
+      } else if (v.type === 'end') {
+        this.chat.push({ from: `Member ${from}`, text: `ended the session${v.reason ? ` (${v.reason})` : ''}` });
+        if (who) who.granted = [];
+        this.onChange(this, 'member_ended');
+      }
+    }
+  }
+
+  /** @private @param {number} from @param {Uint8Array} bytes */
+  onScreen(from, bytes) {
+    let decoder = this.screens.get(from);
+    if (!decoder) {
+      decoder = new ScreenDecoder();
+      this.screens.set(from, decoder);
+    }
+    const member = this.members.get(from);
+    if (member) member.screen = true;
+    if (this.viewing === null) this.viewing = from;
+    const d = decoder;
+    // Decode in order, per host: the next update waits for this one.
+    /** @type {Promise<void>} */
+    const prev = this.screenChain ?? Promise.resolve();
+    this.screenChain = prev.then(async () => {
+      try {
+        const m = await decodeScreen(bytes);
+        if (m.kind === 'update') {
+          await d.apply(m.update);
+          this.updates += 1;
+          this.lastUpdateAt = performance.now();
+          this.screenMessage(from, encodeAck(m.update.seq));
+          this.onChange(this, 'screen');
+        } else if (m.kind === 'cursor_position' || m.kind === 'cursor_shape') {
+          this.cursor = m.kind === 'cursor_position' ? m : this.cursor;
+        }
+      } catch (e) {
+        console.warn('screen update refused; asking for a keyframe', e);
+        this.screenMessage(from, encodeRefresh());
+      }
+    });
+  }
+
+  /** @private @param {number} to @param {Uint8Array} bytes */
+  screenMessage(to, bytes) {
+    for (let at = 0; at < bytes.length; at += MAX_SCREEN_PIECE) {
+      const data = bytes.subarray(at, Math.min(bytes.length, at + MAX_SCREEN_PIECE));
+      this.runtime?.send(to, { type: 'screen', last: at + MAX_SCREEN_PIECE >= bytes.length, data });
+    }
+  }
+
+  /** @private @param {number} to @param {Record<string, any>} value */
+  control(to, value) {
+    this.runtime?.send(to, { type: 'control', value });
+  }
+
+  /** The member whose screen is shown, or null. */
+  get host() {
+    return this.viewing;
+  }
+
+  /** @param {string} text */
+  async say(text) {
+    this.chat.push({ from: 'You', text });
+    await this.runtime?.send(0, { type: 'chat', text });
+    this.onChange(this, 'chat');
+  }
+
+  /** Send an input event to the host. @param {Uint8Array} event */
+  input(event) {
+    if (this.viewing !== null) this.runtime?.send(this.viewing, { type: 'input', event });
+  }
+
+  /** @param {File} file */
+  sendFile(file) {
+    const to = this.viewing ?? [...this.members.keys()][0];
+    if (to === undefined || !this.transfers) return Promise.reject(new Error('nobody to send to'));
+    return this.transfers.send(to, file);
+  }
+
+  requestDiagnostics() {
+    const to = this.viewing ?? [...this.members.keys()][0];
+    if (to !== undefined) this.control(to, { type: 'diagnostics_request' });
+  }
+
+  refresh() {
+    if (this.viewing !== null) this.screenMessage(this.viewing, encodeRefresh());
+  }
+
+  /** @param {string} text */
+  clipboard(text) {
+    if (this.viewing !== null) this.runtime?.send(this.viewing, { type: 'clipboard', text });
+  }
+
+  /** End the session for everyone and on the record. */
+  async end() {
+    await this.runtime?.send(0, { type: 'control', value: { type: 'end', reason: 'the expert ended the session' } });
+    await this.runtime?.close('ended by the expert');
+    try {
+      await api.call('POST', `/api/v1/sessions/${this.id}/end`, { outcome: 'resolved' });
+    } catch {
+      /* already ended on the record */
+    }
+    this.status = 'ended';
+    this.ended = 'You ended the session.';
+    this.onChange(this, 'closed');
+  }
+}

@@ -1,0 +1,180 @@
+// @ts-check
+/**
+ * The remote screen in the console: a canvas that scales to fit or shows
+ * 1:1, pointer, wheel and keyboard capture (printable keys as text,
+ * whatever the layouts; others by key code), touch to click, a phone
+ * keyboard toggle, view-only, Ctrl+Alt+Del, full screen and a rate
+ * indicator.
+ * @module
+ */
+
+import * as input from '../lib/session/input.js';
+import { h } from '../lib/ui.js';
+
+/** @typedef {import('./expert.js').ExpertSession} ExpertSession */
+
+/** Buttons as the protocol numbers them, by `PointerEvent.button`. */
+const BUTTONS = [1, 2, 3, 8, 9];
+
+/** @param {ExpertSession} session */
+export function viewer(session) {
+  const canvas = /** @type {HTMLCanvasElement} */ (
+    h('canvas', { class: 'fit', tabindex: 0, width: 1, height: 1, 'aria-label': 'Remote screen. Click to control; keys go to the remote computer.', 'data-testid': 'screen' })
+  );
+  const ctx = /** @type {CanvasRenderingContext2D} */ (canvas.getContext('2d'));
+  const overlay = h('div', { class: 'overlay', 'data-testid': 'screen-overlay' }, 'Waiting for the customer to share the screen…');
+  const box = h('div', { class: 'viewer' }, canvas, overlay);
+  let viewOnly = false;
+  let fit = true;
+  const rate = h('span', { class: 'muted', 'aria-live': 'off', 'data-testid': 'rate' }, '');
+  const toggle = (/** @type {string} */ label, /** @type {(on: boolean) => void} */ set, initial = false) => {
+    const b = h('button', { type: 'button', 'aria-pressed': String(initial) }, label);
+    b.addEventListener('click', () => {
+      const on = b.getAttribute('aria-pressed') !== 'true';
+      b.setAttribute('aria-pressed', String(on));
+      set(on);
+    });
+    return b;
+  };
+  const keyboardInput = /** @type {HTMLInputElement} */ (h('input', { class: 'visually-hidden', 'aria-label': 'Type on the remote computer', autocapitalize: 'off', autocomplete: 'off' }));
+  keyboardInput.addEventListener('input', () => {
+    if (!viewOnly && keyboardInput.value) session.input(input.text(keyboardInput.value.slice(0, 512)));
+    keyboardInput.value = '';
+  });
+  const toolbar = h(
+    'div',
+    { class: 'toolbar', role: 'toolbar', 'aria-label': 'Screen controls' },
+    toggle('1:1', (on) => {
+      fit = !on;
+      canvas.classList.toggle('fit', fit);
+    }),
+    toggle('View only', (on) => {
+      viewOnly = on;
+    }),
+    h('button', { type: 'button', onclick: () => !viewOnly && session.input(input.ctrlAltDel()) }, 'Ctrl+Alt+Del'),
+    h('button', { type: 'button', onclick: () => keyboardInput.focus() }, 'Keyboard'),
+    h('button', { type: 'button', onclick: () => session.refresh() }, 'Refresh'),
+    h('button', { type: 'button', onclick: () => box.requestFullscreen?.() }, 'Full screen'),
+    keyboardInput,
+    rate,
+  );
+
+  /** Picture coordinates of a pointer event. @param {PointerEvent | WheelEvent} e */
+  const at = (e) => {
+    const r = canvas.getBoundingClientRect();
+    return [((e.clientX - r.left) * canvas.width) / r.width, ((e.clientY - r.top) * canvas.height) / r.height];
+  };
+  let lastMove = 0;
+  canvas.addEventListener('pointermove', (e) => {
+    if (viewOnly) return;
+    const now = performance.now();
+    if (now - lastMove < 16) return;
+    lastMove = now;
+    const [x, y] = at(e);
+    session.input(input.pointer(x, y));
+  });
+  canvas.addEventListener('pointerdown', (e) => {
+    canvas.focus();
+    if (viewOnly) return;
+    e.preventDefault();
+    const [x, y] = at(e);
+    session.input(input.pointer(x, y));
+    session.input(input.button(BUTTONS[e.button] ?? 1, true));
+  });
+  canvas.addEventListener('pointerup', (e) => {
+    if (viewOnly) return;
+    e.preventDefault();
+    session.input(input.button(BUTTONS[e.button] ?? 1, false));
+  });
+  canvas.addEventListener('contextmenu', (e) => e.preventDefault());
+  canvas.addEventListener(
+    'wheel',
+    (e) => {
+      if (viewOnly) return;
+      e.preventDefault();
+      session.input(input.wheel(Math.sign(e.deltaX), Math.sign(e.deltaY)));
+    },
+    { passive: false },
+  );
+  /** Key codes sent down, to send up again. */
+  const down = new Set();
+  let shiftHeld = false;
+  canvas.addEventListener('keydown', (e) => {
+    if (viewOnly) return;
+    e.preventDefault();
+    if (e.key === 'Shift') {
+      shiftHeld = true;
+      return;
+    }
+    const chord = (e.ctrlKey || e.altKey || e.metaKey) && !e.getModifierState('AltGraph');
+    const isModifier = ['Control', 'Alt', 'Meta', 'AltGraph'].includes(e.key);
+    if (e.key.length === 1 && !chord && !isModifier) {
+      session.input(input.text(e.key));
+      return;
+    }
+    const code = input.x11KeyCode(e.code);
+    if (code === null) return;
+    if (shiftHeld && !down.has(50)) {
+      session.input(input.key(50, true));
+      down.add(50);
+    }
+    session.input(input.key(code, true));
+    down.add(code);
+  });
+  canvas.addEventListener('keyup', (e) => {
+    if (viewOnly) return;
+    e.preventDefault();
+    if (e.key === 'Shift') {
+      shiftHeld = false;
+      if (down.delete(50)) session.input(input.key(50, false));
+      return;
+    }
+    const code = input.x11KeyCode(e.code);
+    if (code !== null && down.delete(code)) session.input(input.key(code, false));
+  });
+  canvas.addEventListener('blur', () => {
+    for (const code of down) session.input(input.key(code, false));
+    down.clear();
+  });
+
+  let drawn = false;
+  let lastUpdates = 0;
+  let lastBytes = 0;
+  let lastTick = performance.now();
+  setInterval(() => {
+    const now = performance.now();
+    const secs = (now - lastTick) / 1000;
+    const ups = (session.updates - lastUpdates) / secs;
+    const kib = (session.screenBytes - lastBytes) / 1024 / secs;
+    lastUpdates = session.updates;
+    lastBytes = session.screenBytes;
+    lastTick = now;
+    rate.textContent = `${ups.toFixed(0)} updates/s · ${kib.toFixed(0)} KiB/s`;
+  }, 1000);
+
+  return {
+    toolbar,
+    box,
+    canvas,
+    /** Paint the decoded picture of the member being viewed. */
+    paint() {
+      const id = session.viewing;
+      const d = id === null ? undefined : session.screens.get(id);
+      if (!d || d.width === 0) return;
+      if (canvas.width !== d.width || canvas.height !== d.height) {
+        canvas.width = d.width;
+        canvas.height = d.height;
+      }
+      ctx.putImageData(new ImageData(d.pixels.slice(), d.width, d.height), 0, 0);
+      canvas.dataset.seq = String(d.lastSeq ?? '');
+      if (!drawn) {
+        drawn = true;
+        overlay.textContent = '';
+      }
+    },
+    /** @param {string} text */
+    say(text) {
+      overlay.textContent = text;
+    },
+  };
+}

@@ -1,0 +1,90 @@
+// @ts-check
+/**
+ * Small DOM helpers the pages share: element building, an announcer for
+ * screen readers, and the chat panel.
+ * @module
+ */
+
+/**
+ * Build an element: `h('button', { class: 'primary', onclick }, 'Text')`.
+ * @param {string} tag
+ * @param {Record<string, any>} [attrs]
+ * @param {...(Node | string | null | undefined | false)} children
+ * @returns {HTMLElement}
+ */
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v);
+    else if (k === 'class') el.className = v;
+    else if (k in el && k !== 'list' && k !== 'form') /** @type {any} */ (el)[k] = v;
+    else el.setAttribute(k, v === true ? '' : String(v));
+  }
+  for (const c of children) {
+    if (c === null || c === undefined || c === false) continue;
+    el.append(typeof c === 'string' ? document.createTextNode(c) : c);
+  }
+  return el;
+}
+
+/** Replace the children of `el`. @param {Element} el @param {...(Node | string)} children */
+export function show(el, ...children) {
+  el.replaceChildren(...children);
+}
+
+/** A polite live region: what it says is read out by screen readers. */
+export function announcer() {
+  const region = h('div', { class: 'visually-hidden', role: 'status', 'aria-live': 'polite' });
+  document.body.append(region);
+  return (/** @type {string} */ text) => {
+    region.textContent = text;
+  };
+}
+
+/** A labelled input. @param {string} id @param {string} text @param {Record<string, any>} attrs */
+export function field(id, text, attrs) {
+  const input = /** @type {HTMLInputElement} */ (h('input', { id, name: id, ...attrs }));
+  return { input, nodes: [h('label', { for: id }, text), input] };
+}
+
+/**
+ * The chat panel: a log and a form. `send` is called with the text.
+ * @param {(text: string) => Promise<void> | void} send
+ */
+export function chatPanel(send) {
+  const log = h('div', { class: 'chat-log', role: 'log', 'aria-live': 'polite', 'aria-label': 'Chat messages', 'data-testid': 'chat-log' });
+  const input = /** @type {HTMLInputElement} */ (h('input', { id: 'chat-input', 'aria-label': 'Message', autocomplete: 'off', maxlength: 4000 }));
+  const form = h(
+    'form',
+    {
+      class: 'row',
+      onsubmit: async (/** @type {SubmitEvent} */ e) => {
+        e.preventDefault();
+        const text = input.value.trim();
+        if (!text) return;
+        input.value = '';
+        await send(text);
+      },
+    },
+    input,
+    h('button', { type: 'submit', class: 'primary' }, 'Send'),
+  );
+  const panel = h('section', { class: 'card', 'aria-labelledby': 'chat-title' }, h('h2', { id: 'chat-title' }, 'Chat'), log, form);
+  return {
+    panel,
+    /** @param {string} who @param {string} text */
+    add(who, text) {
+      log.append(h('p', {}, h('span', { class: 'from' }, `${who}:`), text));
+      log.scrollTop = log.scrollHeight;
+    },
+  };
+}
+
+/** Format a byte count. @param {number} n */
+export function bytes(n) {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  if (n < 1024 ** 3) return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+  return `${(n / 1024 ** 3).toFixed(2)} GiB`;
+}

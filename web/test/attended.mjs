@@ -1,0 +1,221 @@
+// A full attended session in the browser, against a real server, relay and
+// agent: the expert signs in (one-time password changed, MFA turned on,
+// then a sign-in with a TOTP code), starts a session; the customer's join
+// page joins by code, consents and chats both ways; the agent on an Xvfb
+// display joins; the expert types into an xterm through the console and the
+// canvas shows what the X server shows; files go both ways through the
+// drag-and-drop zones; the expert ends the session. Screenshots of both
+// pages at desktop and phone sizes go to $FERNHAND_SCREENSHOTS.
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, mkdirSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Child, parseXwd, totp, until, sleep } from './support.mjs';
+
+const DESKTOP = { width: 1400, height: 900 };
+const PHONE = { width: 390, height: 844 };
+
+/** @param {import('playwright-core').Page} page @param {string} name */
+async function shot(page, name) {
+  const dir = process.env.FERNHAND_SCREENSHOTS;
+  if (!dir) return;
+  mkdirSync(dir, { recursive: true });
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: join(dir, `${name}.png`) });
+}
+
+/** Drop a file made in the page on a drop zone, as a user dragging it would. */
+async function dropFile(page, zoneSelector, name, bytes) {
+  const dataTransfer = await page.evaluateHandle(
+    ({ name, b64 }) => {
+      const bin = atob(b64);
+      const data = new Uint8Array(bin.length);
+      for (let i = 0; i < bin.length; i++) data[i] = bin.charCodeAt(i);
+      const dt = new DataTransfer();
+      dt.items.add(new File([data], name, { type: 'application/octet-stream' }));
+      return dt;
+    },
+    { name, b64: bytes.toString('base64') },
+  );
+  await page.dispatchEvent(zoneSelector, 'dragover', { dataTransfer });
+  await page.dispatchEvent(zoneSelector, 'drop', { dataTransfer });
+}
+
+/** @param {Uint8ClampedArray | Uint8Array} rgba */
+function redPixels(rgba) {
+  let n = 0;
+  for (let i = 0; i < rgba.length; i += 4) if (rgba[i] > 150 && rgba[i + 1] < 80 && rgba[i + 2] < 80) n++;
+  return n;
+}
+
+export default async function run(ctx) {
+  const env = ctx.env;
+  const first = env.FERNHAND_ADMIN_PASSWORD;
+  const bin = env.FERNHAND_BIN;
+  const display = env.FERNHAND_DISPLAY;
+  const share = env.FERNHAND_SHARE;
+  assert.ok(first && bin && display && share, 'FERNHAND_ADMIN_PASSWORD, _BIN, _DISPLAY and _SHARE are set');
+  const newPassword = 'a long and new browser passphrase';
+
+  // --- The expert signs in: one-time password, then their own.
+  const expert = await ctx.newPage({ viewport: DESKTOP, acceptDownloads: true });
+  await expert.goto(`${ctx.base}/`);
+  await shot(expert, 'console-sign-in-desktop');
+  await expert.getByLabel('E-mail').fill('admin@localhost');
+  await expert.getByLabel('Password').fill('not the password');
+  await expert.getByRole('button', { name: 'Sign in' }).click();
+  await expert.getByRole('alert').filter({ hasText: 'Wrong tenant, e-mail or password.' }).waitFor();
+  await expert.getByLabel('Password').fill(first);
+  await expert.getByRole('button', { name: 'Sign in' }).click();
+  await expert.getByLabel('New password').fill(newPassword);
+  await expert.getByRole('button', { name: 'Save password' }).click();
+  await expert.getByRole('heading', { name: 'Help someone now' }).waitFor();
+
+  // --- Turns on MFA, signs out, and signs in with a TOTP code.
+  await expert.getByRole('button', { name: 'Turn on two-factor sign-in' }).click();
+  const secret = (await expert.getByTestId('mfa-secret').textContent())?.trim() ?? '';
+  assert.match(secret, /^[A-Z2-7]+=*$/, 'a base32 secret is shown');
+  await expert.getByLabel('Code shown by the app').fill(totp(secret));
+  await expert.getByRole('button', { name: 'Turn on' }).click();
+  await expert.getByRole('heading', { name: 'Two-factor sign-in is on' }).waitFor();
+  await expert.getByRole('button', { name: 'Done' }).click();
+  await expert.getByRole('button', { name: 'Sign out' }).click();
+  await expert.getByLabel('E-mail').fill('admin@localhost');
+  await expert.getByLabel('Password').fill(newPassword);
+  await expert.getByRole('button', { name: 'Sign in' }).click();
+  await expert.getByLabel(/Code from your authenticator/).fill('000000' === totp(secret) ? '111111' : '000000');
+  await expert.getByRole('button', { name: 'Verify' }).click();
+  await expert.getByRole('alert').filter({ hasText: /not valid|code/i }).waitFor();
+  await expert.getByLabel(/Code from your authenticator/).fill(totp(secret));
+  await expert.getByRole('button', { name: 'Verify' }).click();
+  await expert.getByRole('heading', { name: 'Help someone now' }).waitFor();
+  await shot(expert, 'console-dashboard-desktop');
+
+  // --- Starts a session; the code is shown.
+  await expert.getByTestId('start-session').click();
+  const codeText = (await expert.getByTestId('join-code').textContent()) ?? '';
+  const code = codeText.replace(/\s/g, '');
+  assert.match(code, /^\d{12}$/, `a 12-digit code is shown (${codeText})`);
+  const link = (await expert.getByTestId('join-link').getAttribute('href')) ?? '';
+  assert.match(link, /\/join\/[A-Za-z0-9_-]{22}#[A-Za-z0-9_-]{22}$/);
+
+  // --- The customer: a wrong code first, then the right one.
+  const customer = await ctx.newPage({ viewport: PHONE, acceptDownloads: true });
+  await customer.goto(`${ctx.base}/join`);
+  await shot(customer, 'join-code-phone');
+  const wrong = code.slice(0, 6) + (code.slice(6) === '000000' ? '111111' : '000000');
+  await customer.getByLabel('Code from your support expert').fill(wrong);
+  await customer.getByRole('button', { name: 'Join' }).click();
+  await customer.getByTestId('banner').filter({ hasText: 'The code is not right' }).waitFor();
+  await customer.goto(`${ctx.base}/join`);
+  await customer.getByLabel('Code from your support expert').fill(codeText);
+  await customer.getByRole('button', { name: 'Join' }).click();
+  const consent = customer.getByTestId('consent');
+  await consent.getByRole('heading', { name: /asks to connect/ }).waitFor();
+  const asked = (await consent.textContent()) ?? '';
+  assert.match(asked, /Administrator asks to connect/, 'the consent names the expert');
+  for (const w of ['see your screen', 'control your mouse', 'send and receive files', 'diagnostics', 'clipboard']) {
+    assert.ok(asked.includes(w), `the consent names "${w}"`);
+  }
+  await shot(customer, 'join-consent-phone');
+  await customer.getByTestId('allow').click();
+  await customer.getByTestId('banner').filter({ hasText: 'Connected to Administrator' }).waitFor();
+  await expert.locator('[data-testid=members] li').filter({ hasText: 'allows view, files' }).waitFor();
+
+  // --- Chat both ways.
+  await expert.getByRole('textbox', { name: 'Message' }).fill('Grüezi! I can help with the printer.');
+  await expert.getByRole('textbox', { name: 'Message' }).press('Enter');
+  await customer.getByTestId('chat-log').filter({ hasText: 'Grüezi! I can help with the printer.' }).waitFor();
+  await customer.getByRole('textbox', { name: 'Message' }).fill('Thank you — it shows E-42');
+  await customer.getByRole('button', { name: 'Send' }).click();
+  await expert.getByTestId('chat-log').filter({ hasText: 'Thank you — it shows E-42' }).waitFor();
+
+  // --- The agent joins on the Xvfb display; its user consents.
+  const agent = new Child('agent', bin, ['agent', 'join', code, '--server', ctx.base, '--folder', share], { DISPLAY: display });
+  try {
+    await agent.line('the consent prompt', (l) => l.includes('asks to connect'), 60000);
+    agent.send('y');
+    await agent.line('the session indicator', (l) => l.startsWith('SESSION ACTIVE'));
+    await until('the agent grants all five permissions', async () => {
+      const items = await expert.locator('[data-testid=members] li').allTextContents();
+      return items.some((t) => ['view', 'control', 'files', 'diagnostics', 'clipboard'].every((p) => t.includes(p)));
+    });
+    await until('the agent screen in the canvas', () => expert.getByTestId('screen').getAttribute('data-seq'), 60000);
+
+    // --- The expert types into the xterm through the console.
+    const canvas = expert.getByTestId('screen');
+    const box = await canvas.boundingBox();
+    assert.ok(box, 'the canvas is on the page');
+    const size = await canvas.evaluate((c) => [c.width, c.height]);
+    await expert.mouse.click(box.x + (300 * box.width) / size[0], box.y + (200 * box.height) / size[1]);
+    await expert.keyboard.type('printf "\\033[41m%60s\\033[0m\\n" X');
+    await expert.keyboard.press('Enter');
+    const canvasPixels = async () =>
+      canvas.evaluate((c) => Array.from(/** @type {HTMLCanvasElement} */ (c).getContext('2d').getImageData(0, 0, c.width, c.height).data));
+    await until('the red bar in the canvas', async () => redPixels(new Uint8Array(await canvasPixels())) >= 60 * 6 * 10, 30000);
+
+    // The canvas equals the X server's own picture (xwd), pixel for pixel
+    // but for a few (tiles in flight, JPEG rounding).
+    let diff = 1;
+    await until(
+      'the canvas to match the screen',
+      async () => {
+        const xwd = parseXwd(execFileSync('xwd', ['-root', '-silent', '-display', display], { maxBuffer: 64 << 20 }));
+        const got = new Uint8Array(await canvasPixels());
+        assert.equal(got.length, xwd.rgba.length, 'canvas and screen have the same size');
+        let off = 0;
+        for (let i = 0; i < got.length; i += 4) {
+          if (Math.abs(got[i] - xwd.rgba[i]) > 24 || Math.abs(got[i + 1] - xwd.rgba[i + 1]) > 24 || Math.abs(got[i + 2] - xwd.rgba[i + 2]) > 24) off++;
+        }
+        diff = off / (got.length / 4);
+        if (diff >= 0.001) {
+          // Say where, for a run that fails.
+          let minX = 1e9, minY = 1e9, maxX = -1, maxY = -1;
+          for (let i = 0; i < got.length; i += 4) {
+            if (Math.abs(got[i] - xwd.rgba[i]) > 24 || Math.abs(got[i + 1] - xwd.rgba[i + 1]) > 24 || Math.abs(got[i + 2] - xwd.rgba[i + 2]) > 24) {
+              const p = i / 4, x = p % xwd.width, y = Math.floor(p / xwd.width);
+              minX = Math.min(minX, x); maxX = Math.max(maxX, x); minY = Math.min(minY, y); maxY = Math.max(maxY, y);
+            }
+          }
+          console.log(`  ${(diff * 100).toFixed(3)} % differ, within x ${minX}..${maxX}, y ${minY}..${maxY}`);
+        }
+        return diff < 0.001;
+      },
+      20000,
+    );
+    console.log(`  canvas vs X server: ${(diff * 100).toFixed(3)} % of pixels differ`);
+    await shot(expert, 'console-session-desktop');
+
+    // --- A file from the expert to the agent, dropped on the console.
+    const toAgent = randomBytes(700 * 1024);
+    await dropFile(expert, '[data-testid=dropzone]', 'report.bin', toAgent);
+    await expert.locator('[data-testid=transfer] [data-state=done]').filter({ hasText: 'report.bin' }).waitFor({ timeout: 60000 });
+    const arrived = join(share, 'report.bin');
+    await until('the file in the agent folder', () => existsSync(arrived));
+    assert.equal(createHash('sha256').update(readFileSync(arrived)).digest('hex'), createHash('sha256').update(toAgent).digest('hex'));
+
+    // --- A file from the customer to the expert, dropped on the join page.
+    const toExpert = randomBytes(300 * 1024);
+    await dropFile(customer, '[data-testid=dropzone]', 'photo.jpg', toExpert);
+    const download = expert.waitForEvent('download');
+    await expert.getByRole('link', { name: 'Save photo.jpg' }).click({ timeout: 60000 });
+    const saved = await (await download).path();
+    assert.equal(createHash('sha256').update(readFileSync(saved)).digest('hex'), createHash('sha256').update(toExpert).digest('hex'));
+    await shot(customer, 'join-session-phone');
+
+    // --- Phone-sized console and desktop-sized join page.
+    await expert.setViewportSize(PHONE);
+    await shot(expert, 'console-session-phone');
+    await customer.setViewportSize(DESKTOP);
+    await shot(customer, 'join-session-desktop');
+    await expert.setViewportSize(DESKTOP);
+
+    // --- The expert ends the session; the customer and the agent hear it.
+    await expert.getByTestId('end-session').click();
+    await customer.getByTestId('banner').filter({ hasText: 'Your expert ended the session' }).waitFor();
+    await agent.line('the end', (l) => /ended/i.test(l), 30000);
+  } finally {
+    agent.kill();
+  }
+}
