@@ -29,6 +29,24 @@ export async function launch(extra = []) {
 }
 
 /**
+ * A headed Chromium on an X display (Xvfb in tests), for what headless
+ * Chromium cannot do: capturing a screen with `getDisplayMedia`. The
+ * screen picker is answered by the flag, as a user choosing their screen.
+ * @param {string} display
+ * @param {{ x: number, y: number, width: number, height: number }} [window] where its window goes
+ */
+export async function launchOnDisplay(display, window = { x: 300, y: 300, width: 520, height: 460 }) {
+  const executablePath = process.env.FERNHAND_CHROMIUM || '/usr/bin/chromium';
+  const args = [
+    ...CHROMIUM_FLAGS.filter((f) => !f.startsWith('--headless')),
+    '--auto-select-desktop-capture-source=Entire screen',
+    `--window-position=${window.x},${window.y}`,
+    `--window-size=${window.width},${window.height}`,
+  ];
+  return chromium.launch({ executablePath, args, headless: false, env: { ...process.env, DISPLAY: display } });
+}
+
+/**
  * Answer `/web/test/*` requests of `context` from this folder, so test code
  * runs in the page without being part of the product.
  * @param {import('playwright-core').BrowserContext} context

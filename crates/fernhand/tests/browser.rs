@@ -102,3 +102,30 @@ fn an_expert_helps_a_customer_from_the_browser_console() {
         ],
     );
 }
+
+#[test]
+fn a_customer_shares_the_screen_from_the_join_page() {
+    if !browser_available() {
+        return;
+    }
+    let Some(mut x) = Xvfb::start(1280, 800) else {
+        return;
+    };
+    // A red terminal window top left of a black desktop: what the expert
+    // must see.
+    x.client(
+        "xterm",
+        &["-geometry", "40x10+20+40", "-bg", "red", "-fg", "white"],
+    );
+    x.wait_for("xterm");
+    let deployment = Deployment::start("browser-share");
+    let password = deployment.first_password.clone().expect("first password");
+    run_browser_tests(
+        &deployment.url,
+        &["share"],
+        &[
+            ("FERNHAND_ADMIN_PASSWORD", password.as_ref()),
+            ("FERNHAND_DISPLAY", x.display.as_ref()),
+        ],
+    );
+}

@@ -1,0 +1,35 @@
+// Steps through the console that several browser tests share.
+import assert from 'node:assert/strict';
+
+/**
+ * Sign the first administrator in with the one-time password and choose a
+ * new one; ends on the dashboard.
+ * @param {import('playwright-core').Page} page @param {string} base @param {string} first @param {string} chosen
+ */
+export async function firstSignIn(page, base, first, chosen) {
+  await page.goto(`${base}/`);
+  await page.getByLabel('E-mail').fill('admin@localhost');
+  await page.getByLabel('Password').fill(first);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByLabel('New password').fill(chosen);
+  await page.getByRole('button', { name: 'Save password' }).click();
+  await page.getByRole('heading', { name: 'Help someone now' }).waitFor();
+}
+
+/** Start a session; returns its code (12 digits) and link. @param {import('playwright-core').Page} page */
+export async function startSession(page) {
+  await page.getByTestId('start-session').click();
+  const code = ((await page.getByTestId('join-code').textContent()) ?? '').replace(/\s/g, '');
+  assert.match(code, /^\d{12}$/);
+  const link = (await page.getByTestId('join-link').getAttribute('href')) ?? '';
+  return { code, link };
+}
+
+/** Pixels of the console's screen canvas, RGBA. @param {import('playwright-core').Page} page */
+export async function canvasPixels(page) {
+  return page.getByTestId('screen').evaluate((c) => {
+    const canvas = /** @type {HTMLCanvasElement} */ (c);
+    const ctx = /** @type {CanvasRenderingContext2D} */ (canvas.getContext('2d'));
+    return { width: canvas.width, height: canvas.height, rgba: Array.from(ctx.getImageData(0, 0, canvas.width, canvas.height).data) };
+  });
+}
