@@ -322,6 +322,10 @@ function sessionPage(s) {
       status.textContent = text;
       say(text);
     }
+    if (what === 'screen') {
+      const d = s.viewing === null ? undefined : s.screens.get(s.viewing);
+      screen.damage(d?.dirty ?? null);
+    }
     if (what === 'screen' && !painting) {
       painting = true;
       requestAnimationFrame(() => {

@@ -138,6 +138,9 @@ export function viewer(session) {
   });
 
   let drawn = false;
+  /** @type {{ x: number, y: number, w: number, h: number } | null} */
+  let pending = null;
+  let full = true;
   let lastUpdates = 0;
   let lastBytes = 0;
   let lastTick = performance.now();
@@ -156,6 +159,19 @@ export function viewer(session) {
     toolbar,
     box,
     canvas,
+    /** Note what an update changed, to paint it at the next frame. @param {{ x: number, y: number, w: number, h: number } | null} r */
+    damage(r) {
+      if (!r) return;
+      if (!pending) pending = { ...r };
+      else {
+        const x1 = Math.max(pending.x + pending.w, r.x + r.w);
+        const y1 = Math.max(pending.y + pending.h, r.y + r.h);
+        pending.x = Math.min(pending.x, r.x);
+        pending.y = Math.min(pending.y, r.y);
+        pending.w = x1 - pending.x;
+        pending.h = y1 - pending.y;
+      }
+    },
     /** Paint the decoded picture of the member being viewed. */
     paint() {
       const id = session.viewing;
@@ -164,8 +180,14 @@ export function viewer(session) {
       if (canvas.width !== d.width || canvas.height !== d.height) {
         canvas.width = d.width;
         canvas.height = d.height;
+        pending = null;
+        full = true;
       }
-      ctx.putImageData(new ImageData(d.pixels.slice(), d.width, d.height), 0, 0);
+      // Several updates may land between two frames: paint their union.
+      if (full || !pending) ctx.putImageData(d.imageData(), 0, 0);
+      else ctx.putImageData(d.imageData(), 0, 0, pending.x, pending.y, pending.w, pending.h);
+      pending = null;
+      full = false;
       canvas.dataset.seq = String(d.lastSeq ?? '');
       if (!drawn) {
         drawn = true;

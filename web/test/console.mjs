@@ -25,11 +25,19 @@ export async function startSession(page) {
   return { code, link };
 }
 
-/** Pixels of the console's screen canvas, RGBA. @param {import('playwright-core').Page} page */
-export async function canvasPixels(page) {
-  return page.getByTestId('screen').evaluate((c) => {
+/**
+ * Pixels of the console's screen canvas, RGBA (moved out as one base64
+ * string: an array of numbers this size would keep the page busy).
+ * @param {import('playwright-core').Page} page
+ */
+export async function pixelsOf(page) {
+  const { width, height, b64 } = await page.getByTestId('screen').evaluate((c) => {
     const canvas = /** @type {HTMLCanvasElement} */ (c);
     const ctx = /** @type {CanvasRenderingContext2D} */ (canvas.getContext('2d'));
-    return { width: canvas.width, height: canvas.height, rgba: Array.from(ctx.getImageData(0, 0, canvas.width, canvas.height).data) };
+    const data = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
+    let bin = '';
+    for (let i = 0; i < data.length; i += 0x8000) bin += String.fromCharCode(...data.subarray(i, i + 0x8000));
+    return { width: canvas.width, height: canvas.height, b64: btoa(bin) };
   });
+  return { width, height, rgba: new Uint8Array(Buffer.from(b64, 'base64')) };
 }

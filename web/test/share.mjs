@@ -5,7 +5,7 @@
 // window top left on black.
 import assert from 'node:assert/strict';
 import { launchOnDisplay, serveTestModules } from './browser.mjs';
-import { canvasPixels, firstSignIn, startSession } from './console.mjs';
+import { pixelsOf, firstSignIn, startSession } from './console.mjs';
 import { until } from './support.mjs';
 
 /** Mean colour of a region given as fractions of the picture. */
@@ -50,7 +50,7 @@ export default async function run(ctx) {
     const seen = await until(
       'a red window top left on black',
       async () => {
-        const p = await canvasPixels(expert);
+        const p = await pixelsOf(expert);
         const red = mean(p, 0.02, 0.05, 0.2, 0.2);
         const black = mean(p, 0.7, 0.7, 0.95, 0.95);
         if (red[0] > 150 && red[1] < 90 && red[2] < 90 && black.every((c) => c < 40)) return { p, red, black };

@@ -365,6 +365,11 @@ pub enum BenchArea {
     /// recorded sequence, against zlib and PNG over the changed rectangles
     /// and against itself without copy detection.
     Codec,
+    /// The browser's screen decoder (Chromium, through `web/test`) on the
+    /// codec's recorded sequences, checked against the Rust reference
+    /// decoder and timed against it; needs Node, `web/node_modules` and
+    /// Chromium.
+    Browser,
     /// Glass to glass at 1920×1080 on a private Xvfb: a painted change
     /// seen in the expert's decoded picture through the agent, the codec,
     /// the end-to-end layer and a relay process, against the same capture

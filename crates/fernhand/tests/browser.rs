@@ -129,3 +129,132 @@ fn a_customer_shares_the_screen_from_the_join_page() {
         ],
     );
 }
+
+/// Write `frame` (0xRRGGBB pixels) as an RGB PNG.
+fn write_png(path: &std::path::Path, width: u32, height: u32, pixels: &[u32]) {
+    let file = std::fs::File::create(path).unwrap();
+    let mut encoder = png::Encoder::new(std::io::BufWriter::new(file), width, height);
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    let mut writer = encoder.write_header().unwrap();
+    let rgb: Vec<u8> = pixels
+        .iter()
+        .flat_map(|p| {
+            let [_, r, g, b] = p.to_be_bytes();
+            [r, g, b]
+        })
+        .collect();
+    writer.write_image_data(&rgb).unwrap();
+}
+
+/// A small corpus the codec treats as it treats real screens: a terminal
+/// that types and scrolls (palette tiles, cached glyphs, copies) and a
+/// window with a moving photograph (JPEG tiles) over text.
+fn synthetic_corpus(dir: &std::path::Path) {
+    const W: u32 = 640;
+    const H: u32 = 360;
+    let glyph = |seed: u32, x: u32, y: u32| -> bool {
+        let v = seed.wrapping_mul(2_654_435_761) ^ (x * 7 + y * 13);
+        (v >> 3).is_multiple_of(3)
+    };
+    // Terminal: lines of 6×12 "characters", typed a few per frame, then scrolled.
+    let term = dir.join("terminal-typing");
+    std::fs::create_dir_all(&term).unwrap();
+    let mut lines: Vec<Vec<u32>> = Vec::new();
+    for f in 0..40u32 {
+        if f % 8 == 0 {
+            lines.push(Vec::new());
+        }
+        if let Some(line) = lines.last_mut() {
+            for k in 0..6 {
+                line.push((f * 31 + k * 17) % 40);
+            }
+        }
+        let rows = (H / 12) as usize;
+        let first = lines.len().saturating_sub(rows);
+        let mut px = vec![0x00_10_14_18u32; (W * H) as usize];
+        for (row, line) in (0u32..).zip(&lines[first..]) {
+            for (col, ch) in (0u32..).zip(line) {
+                for y in 0..12u32 {
+                    for x in 0..6u32 {
+                        let (px_x, px_y) = (col * 6 + x, row * 12 + y);
+                        if px_x < W && px_y < H && y > 1 && y < 10 && x < 5 && glyph(*ch, x, y) {
+                            px[(px_y * W + px_x) as usize] = 0x00_d0_d8_e0;
+                        }
+                    }
+                }
+            }
+        }
+        write_png(&term.join(format!("{f:05}.png")), W, H, &px);
+    }
+    // A photograph sliding over a page of text.
+    let photo = dir.join("photo-window");
+    std::fs::create_dir_all(&photo).unwrap();
+    for f in 0..20u32 {
+        let mut px = vec![0x00_ff_ff_ffu32; (W * H) as usize];
+        for y in 0..H {
+            for x in 0..W {
+                if y % 14 < 9 && glyph(x / 6 + y / 14 * 100, x % 6, y % 14) {
+                    px[(y * W + x) as usize] = 0;
+                }
+            }
+        }
+        let (ox, oy) = (40 + f * 8, 60);
+        for y in 0..180u32 {
+            for x in 0..240u32 {
+                let noise = (x * 73 + y * 151 + f * 7).wrapping_mul(2_246_822_519) >> 27;
+                let r = (x + noise) & 0xff;
+                let g = (y + 2 * noise) & 0xff;
+                let b = ((x + y) / 2) & 0xff;
+                px[((oy + y) * W + ox + x) as usize] = (r << 16) | (g << 8) | b;
+            }
+        }
+        write_png(&photo.join(format!("{f:05}.png")), W, H, &px);
+    }
+}
+
+#[test]
+fn the_browser_screen_decoder_agrees_with_the_rust_reference() {
+    if !browser_available() {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("fernhand-browser-decode-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    synthetic_corpus(&dir);
+    let out = Command::new(env!("CARGO_BIN_EXE_fernhand"))
+        .current_dir(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.."))
+        .args(["bench", "browser", "--json", "--corpus"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "the browser decoder disagrees or failed: {stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: Vec<serde_json::Value> = stdout
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|r| r.get("summary").is_none())
+        .collect();
+    assert_eq!(rows.len(), 2, "one row per sequence: {stdout}");
+    let term = rows
+        .iter()
+        .find(|r| {
+            r["scenario"]
+                .as_str()
+                .unwrap()
+                .starts_with("terminal-typing")
+        })
+        .unwrap();
+    // Lossless all along: every picture was compared bit for bit.
+    assert!(term["exact_checks"].as_u64().unwrap() >= 30, "{term}");
+    let photo = rows
+        .iter()
+        .find(|r| r["scenario"].as_str().unwrap().starts_with("photo-window"))
+        .unwrap();
+    assert!(photo["final_max_diff"].as_u64().is_some(), "{photo}");
+}

@@ -118,6 +118,18 @@ export class ScreenDecoder {
     this.cache = new Array(CACHE_SLOTS);
     this.cacheNext = 0;
     this.outOfStep = false;
+    /** What the last applied update changed (its bounding box), or null. @type {Rect | null} */
+    this.dirty = null;
+    /** An ImageData over `pixels`, for painting without a copy. @type {ImageData | null} */
+    this.image = null;
+  }
+
+  /** The picture as ImageData (shares the pixels). */
+  imageData() {
+    if (!this.image || this.image.data !== this.pixels) {
+      this.image = new ImageData(this.pixels, Math.max(1, this.width), Math.max(1, this.height));
+    }
+    return this.image;
   }
 
   /** Apply an update; throws (and keeps the picture) when it is refused. @param {Update} u */
@@ -235,6 +247,18 @@ export class ScreenDecoder {
       this.cache[this.cacheNext] = s.entry;
       this.cacheNext = (this.cacheNext + 1) % CACHE_SLOTS;
     }
+    let x0 = Infinity;
+    let y0 = Infinity;
+    let x1 = -1;
+    let y1 = -1;
+    for (const r of ready) {
+      const q = r.kind === 'copy' ? { x: r.dx, y: r.dy, w: r.src.w, h: r.src.h } : r.rect;
+      x0 = Math.min(x0, q.x);
+      y0 = Math.min(y0, q.y);
+      x1 = Math.max(x1, q.x + q.w);
+      y1 = Math.max(y1, q.y + q.h);
+    }
+    this.dirty = resized ? { x: 0, y: 0, w: u.width, h: u.height } : x1 < 0 ? null : { x: x0, y: y0, w: x1 - x0, h: y1 - y0 };
     for (const r of ready) {
       if (r.kind === 'copy') this.copy(r.src, r.dx, r.dy);
       else if (r.kind === 'fill') this.fill(r.rect, r.rgb);

@@ -8,6 +8,7 @@
 
 mod agents;
 mod agents_node;
+mod browser;
 mod codec;
 pub mod corpus;
 mod e2e;
@@ -66,6 +67,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
         BenchArea::Relay => relay::run(per_side)?,
         BenchArea::Agents => agents::run()?,
         BenchArea::Codec => codec::run(&args.corpus)?,
+        BenchArea::Browser => browser::run(&args.corpus)?,
         BenchArea::Latency => latency::run()?,
     };
     print(&report, args.json);
