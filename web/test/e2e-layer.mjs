@@ -54,4 +54,16 @@ export default async function run(ctx) {
   assert.deepEqual(failed, [], 'vectors that did not pass');
   const passed = results.filter((r) => r.outcome === 'pass').length;
   assert.ok(passed >= total - 2, `only ${passed} of ${total} vectors passed`);
+
+  // Every network parser of the page, on mutated inputs: typed errors only.
+  const golden = JSON.parse(await readFile(join(goldenDir, files[2]), 'utf8'));
+  const robust = await page.evaluate(async (t) => {
+    const { robustness } = await import('/web/test/robust.js');
+    return robustness(t, 3000);
+  }, golden);
+  for (const r of robust) {
+    console.log(`  ${r.target}: ${r.runs} mutated inputs, ${r.accepted} accepted, the rest refused with typed errors`);
+    assert.ok(r.runs >= 200, `${r.target}: only ${r.runs} inputs tried`);
+    assert.deepEqual(r.untyped, [], `${r.target}: untyped errors`);
+  }
 }

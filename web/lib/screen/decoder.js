@@ -55,7 +55,11 @@ class VideoStream {
         this.failed = String(e);
       },
     });
-    this.decoder.configure({ codec: `avc1.${hex(sps[1])}${hex(sps[2])}${hex(sps[3])}`, optimizeForLatency: true });
+    try {
+      this.decoder.configure({ codec: `avc1.${hex(sps[1])}${hex(sps[2])}${hex(sps[3])}`, optimizeForLatency: true });
+    } catch (e) {
+      throw new WireError('video', `the browser cannot decode this stream: ${e}`);
+    }
     this.key = true;
   }
 
@@ -68,7 +72,12 @@ class VideoStream {
         clearTimeout(timer);
         resolve(f);
       });
-      this.decoder.decode(new EncodedVideoChunk({ type: this.key ? 'key' : 'delta', timestamp: 0, data: unit }));
+      try {
+        this.decoder.decode(new EncodedVideoChunk({ type: this.key ? 'key' : 'delta', timestamp: 0, data: unit }));
+      } catch (e) {
+        clearTimeout(timer);
+        reject(new WireError('video', String(e)));
+      }
       this.key = false;
     });
     try {
