@@ -347,10 +347,14 @@ impl Host {
             Event::Dropped { from, reason } => {
                 tracing::warn!(member = from.0, %reason, "dropped a frame");
             }
-            Event::JoinFailed { .. } => {
+            Event::JoinFailed { error, .. } => {
                 if let Some(report) = &options.on_join {
                     report(false);
                 }
+                // Only a device answers joins: a refused one ends its
+                // session, so the machine is free for the next connect
+                // (which may try again, counted by the lockout).
+                return Some(Ended::Lost(format!("the join was refused: {error}")));
             }
             Event::Established { .. } => {
                 if let Some(report) = &options.on_join {

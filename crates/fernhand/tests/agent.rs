@@ -12,7 +12,10 @@
 
 mod common;
 
-use common::{Deployment, ExpertShell, Program, Xvfb, fernhand, make_file, part_size, sha256};
+use common::{
+    Deployment, ExpertShell, Program, Xvfb, enrol, enrolment_token, fernhand, make_file, part_size,
+    sha256,
+};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -526,43 +529,13 @@ fn an_unattended_device_is_reached_again_after_the_agent_and_the_server_restart(
     x.client("xterm", &["-geometry", "60x20+0+0"]);
     let mut deployment = Deployment::start("agent-unattended");
     let config = deployment.expert_login();
-    let out = fernhand()
-        .args(["admin", "enrolment-token", "--tenant", "default", "--data"])
-        .arg(deployment.dir.join("data"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let token = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    let token = enrolment_token(&deployment);
 
     // Enrol: the password comes from a file, only its verifier is kept.
     let password = deployment.dir.join("device-password");
     std::fs::write(&password, "correct horse battery staple").unwrap();
     let agent_dir = deployment.dir.join("agent");
-    let enrolled = fernhand()
-        .args([
-            "agent",
-            "enroll",
-            "--server",
-            &deployment.url,
-            "--token",
-            &token,
-        ])
-        .args([
-            "--policy",
-            "unattended",
-            "--name",
-            "front-desk-pc",
-            "--password-file",
-        ])
-        .arg(&password)
-        .arg("--dir")
-        .arg(&agent_dir)
-        .output()
-        .unwrap();
+    let enrolled = enrol(&deployment, &token, "front-desk-pc", &password, &agent_dir);
     assert!(
         enrolled.status.success(),
         "{}",
@@ -583,21 +556,13 @@ fn an_unattended_device_is_reached_again_after_the_agent_and_the_server_restart(
         .unwrap()
         .to_owned();
     // The token was single use.
-    let again = fernhand()
-        .args([
-            "agent",
-            "enroll",
-            "--server",
-            &deployment.url,
-            "--token",
-            &token,
-            "--password-file",
-        ])
-        .arg(&password)
-        .arg("--dir")
-        .arg(deployment.dir.join("agent2"))
-        .output()
-        .unwrap();
+    let again = enrol(
+        &deployment,
+        &token,
+        "front-desk-pc",
+        &password,
+        &deployment.dir.join("agent2"),
+    );
     assert!(!again.status.success());
 
     // "Restarting the machine" ends the agent; the test then boots it again.

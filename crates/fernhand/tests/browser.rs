@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{Deployment, Xvfb};
+use common::{Deployment, Program, Xvfb, enrol, enrolment_token, fernhand};
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -257,4 +257,45 @@ fn the_browser_screen_decoder_agrees_with_the_rust_reference() {
         .find(|r| r["scenario"].as_str().unwrap().starts_with("photo-window"))
         .unwrap();
     assert!(photo["final_max_diff"].as_u64().is_some(), "{photo}");
+}
+
+#[test]
+fn an_expert_reaches_an_unattended_device_from_the_console() {
+    if !browser_available() {
+        return;
+    }
+    let Some(mut x) = Xvfb::start(800, 600) else {
+        return;
+    };
+    x.client("xterm", &["-geometry", "60x20+0+0"]);
+    let deployment = Deployment::start("browser-unattended");
+    let token = enrolment_token(&deployment);
+    let password = deployment.dir.join("device-password");
+    std::fs::write(&password, "correct horse battery staple").unwrap();
+    let agent_dir = deployment.dir.join("agent");
+    let enrolled = enrol(&deployment, &token, "front-desk-pc", &password, &agent_dir);
+    assert!(
+        enrolled.status.success(),
+        "{}",
+        String::from_utf8_lossy(&enrolled.stderr)
+    );
+    let mut command = fernhand();
+    command
+        .args(["agent", "run", "--dir"])
+        .arg(&agent_dir)
+        .env("DISPLAY", &x.display);
+    let _agent = Program::spawn("agent", command);
+    let first = deployment.first_password.clone().expect("first password");
+    run_browser_tests(
+        &deployment.url,
+        &["unattended"],
+        &[
+            ("FERNHAND_ADMIN_PASSWORD", first.as_ref()),
+            ("FERNHAND_DEVICE_NAME", "front-desk-pc".as_ref()),
+            (
+                "FERNHAND_DEVICE_PASSWORD",
+                "correct horse battery staple".as_ref(),
+            ),
+        ],
+    );
 }

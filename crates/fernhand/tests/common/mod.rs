@@ -368,6 +368,47 @@ impl Drop for Deployment {
     }
 }
 
+/// A single-use device enrolment token for the `default` tenant.
+pub fn enrolment_token(deployment: &Deployment) -> String {
+    let out = fernhand()
+        .args(["admin", "enrolment-token", "--tenant", "default", "--data"])
+        .arg(deployment.dir.join("data"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// `fernhand agent enroll` an unattended device named `name` into `dir`,
+/// its password read from `password_file`.
+pub fn enrol(
+    deployment: &Deployment,
+    token: &str,
+    name: &str,
+    password_file: &Path,
+    dir: &Path,
+) -> std::process::Output {
+    fernhand()
+        .args([
+            "agent",
+            "enroll",
+            "--server",
+            &deployment.url,
+            "--token",
+            token,
+        ])
+        .args(["--policy", "unattended", "--name", name, "--password-file"])
+        .arg(password_file)
+        .arg("--dir")
+        .arg(dir)
+        .output()
+        .unwrap()
+}
+
 /// A private Xvfb (`-noreset`) with its own display number.
 pub struct Xvfb {
     server: fernhand_screen::xvfb::Xvfb,
