@@ -149,6 +149,28 @@ async function dashboard(meAnswer) {
       error.textContent = message(e);
     }
   });
+  const colleagueError = h('p', { class: 'error', role: 'alert' });
+  const colleagueLink = field('colleague-link', "Code or link of a colleague's session", { autocomplete: 'off', required: true });
+  const colleague = h(
+    'form',
+    {
+      onsubmit: async (/** @type {SubmitEvent} */ e) => {
+        e.preventDefault();
+        colleagueError.textContent = '';
+        try {
+          /** @type {ReturnType<typeof sessionPage> | null} */
+          let view = null;
+          const s = await ExpertSession.joinColleague(colleagueLink.input.value, me?.name ?? 'An expert', (_s, what) => view?.update(what));
+          view = sessionPage(s);
+        } catch (err) {
+          colleagueError.textContent = err instanceof api.ApiError && err.status === 404 ? 'No session has this code or link.' : message(err);
+        }
+      },
+    },
+    ...colleagueLink.nodes,
+    h('p', {}, h('button', { type: 'submit' }, 'Join as a second expert')),
+    colleagueError,
+  );
   const sessions = h('tbody');
   const devices = h('tbody');
   const mfa = meAnswer.mfa_enabled
@@ -157,6 +179,7 @@ async function dashboard(meAnswer) {
   page(
     'Dashboard',
     h('section', { class: 'card', 'aria-labelledby': 'new-title' }, h('h2', { id: 'new-title' }, 'Help someone now'), h('p', {}, 'Start a session and give the customer its code or link.'), start, error),
+    h('section', { class: 'card', 'aria-labelledby': 'colleague-title' }, h('h2', { id: 'colleague-title' }, 'Help a colleague'), h('p', {}, 'The expert who leads the session decides what you may see and do.'), colleague),
     h(
       'section',
       { class: 'card', 'aria-labelledby': 'devices-title' },
@@ -339,9 +362,27 @@ function sessionPage(s) {
     }
     show(
       members,
-      ...[...s.members.values()].map((m) =>
-        h('li', { 'data-member': m.id }, `${m.role === 'device' ? 'Device' : 'Member'} ${m.id}: `, m.granted.length ? `allows ${m.granted.join(', ')}` : 'has not allowed anything yet'),
-      ),
+      ...[...s.members.values()].map((m) => {
+        const who = m.role === 'device' ? 'Device' : m.role === 'leader' ? 'Lead expert' : m.role === 'expert' ? 'Expert' : 'Member';
+        const what =
+          m.role === 'expert' || m.role === 'leader'
+            ? m.allowed?.length
+              ? `may ${m.allowed.join(', ')}`
+              : m.role === 'leader'
+                ? 'leads the session'
+                : 'may only chat'
+            : m.granted.length
+              ? `allows ${m.granted.join(', ')}`
+              : 'has not allowed anything yet';
+        const actions =
+          s.endpoint.isLeader && !m.screen && m.role !== 'device'
+            ? [
+                h('button', { type: 'button', onclick: () => s.allow(m.id, ['view']) }, 'Let see the screen'),
+                h('button', { type: 'button', onclick: () => s.allow(m.id, ['view', 'control', 'files', 'clipboard']) }, 'Let control'),
+              ]
+            : [];
+        return h('li', { 'data-member': m.id }, `${who} ${m.id}: ${what} `, ...actions);
+      }),
     );
     for (const t of s.transferList) {
       let row = rows.get(t);

@@ -14,7 +14,7 @@ import { utf8 } from '../lib/bytes.js';
 import { Verifier, VerifierStore } from '../lib/handshake.js';
 import { decode as decodeScreen, encodeAck, encodeRefresh } from '../lib/screen/wire.js';
 import { ScreenDecoder } from '../lib/screen/decoder.js';
-import { newCode, newLink } from '../lib/secret.js';
+import { newCode, newLink, parseJoin } from '../lib/secret.js';
 import { Endpoint } from '../lib/session/endpoint.js';
 import { sessionIdFromHex } from '../lib/session/frames.js';
 import { MAX_SCREEN_PIECE } from '../lib/session/messages.js';
@@ -31,6 +31,7 @@ const MAX_SCREEN_MESSAGE = 128 * 1024 * 1024;
  * @property {string} role
  * @property {string[]} granted
  * @property {boolean} screen    whether it sends a screen
+ * @property {string[]} [allowed] what the leader's roster lets it do
  */
 
 export class ExpertSession {
@@ -73,6 +74,22 @@ export class ExpertSession {
     return s;
   }
 
+  /**
+   * Join a colleague's session (collaboration) with its code or link; the
+   * leader decides what this member may see and do.
+   * @param {string} input @param {string} name
+   * @param {(s: ExpertSession, what: string) => void} onChange
+   */
+  static async joinColleague(input, name, onChange) {
+    const secret = parseJoin(input);
+    const answer = await api.call('POST', '/api/v1/join', { locator: secret.locator });
+    const endpoint = Endpoint.joiner(sessionIdFromHex(answer.session), answer.member, answer.leader, secret.identity, secret.secret);
+    const s = new ExpertSession(answer.session, endpoint, name, onChange);
+    s.colleague = true;
+    await s.start(answer.grant);
+    return s;
+  }
+
   /** @private @param {string} id @param {Endpoint} endpoint @param {string} name @param {(s: ExpertSession, what: string) => void} onChange */
   constructor(id, endpoint, name, onChange) {
     this.id = id;
@@ -81,6 +98,8 @@ export class ExpertSession {
     this.onChange = onChange;
     this.code = '';
     this.link = '';
+    /** Whether this console joined someone else's session. */
+    this.colleague = false;
     /** @type {number | null} */
     this.deviceMember = null;
     /** @type {Session | null} */
@@ -158,11 +177,20 @@ export class ExpertSession {
         }
         this.status = 'connected';
         break;
+      case 'keyed':
+        if (this.colleague) this.status = 'connected';
+        break;
       case 'join_refused':
         this.status = 'refused';
-        this.ended = `the device refused the join: ${e.reason.replace(/_/g, ' ')}`;
+        this.ended = `${this.colleague ? 'the session' : 'the device'} refused the join: ${e.reason.replace(/_/g, ' ')}`;
         break;
       case 'roster':
+        for (const m of e.roster.members) {
+          if (m.id === this.endpoint.me) continue;
+          const known = this.members.get(m.id);
+          if (known) known.allowed = m.permissions;
+          else if (this.colleague) this.members.set(m.id, { id: m.id, role: m.role, granted: [], screen: false, allowed: m.permissions });
+        }
         break;
       case 'received':
         this.onMessage(e.from, e.message);
@@ -178,7 +206,8 @@ export class ExpertSession {
     if (this.transfers?.handle(from, m)) return;
     const who = this.members.get(from);
     if (m.type === 'chat') {
-      this.chat.push({ from: who?.role === 'device' ? 'Device' : `Member ${from}`, text: m.text });
+      const label = who?.role === 'leader' ? 'Lead expert' : who?.role === 'device' ? 'Device' : `Member ${from}`;
+      this.chat.push({ from: label, text: m.text });
       this.onChange(this, 'chat');
     } else if (m.type === 'screen') {
       const list = this.pieces.get(from) ?? [];
@@ -269,6 +298,20 @@ export class ExpertSession {
   /** The member whose screen is shown, or null. */
   get host() {
     return this.viewing;
+  }
+
+  /**
+   * Leader: what a member (another expert) may do in this session; the
+   * host narrows its user's grants by it.
+   * @param {number} id @param {string[]} permissions
+   */
+  async allow(id, permissions) {
+    const m = this.members.get(id);
+    if (!m || !this.endpoint.isLeader) return;
+    m.role = 'expert';
+    await this.runtime?.run(() => this.endpoint.setMemberRole(id, 'expert', permissions));
+    m.allowed = permissions;
+    this.onChange(this, 'roster');
   }
 
   /** @param {string} text */

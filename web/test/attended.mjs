@@ -11,7 +11,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, mkdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { pixelsOf } from './console.mjs';
+import { firstSignIn, pixelsOf } from './console.mjs';
 import { Child, parseXwd, totp, until } from './support.mjs';
 
 const DESKTOP = { width: 1400, height: 900 };
@@ -188,6 +188,27 @@ export default async function run(ctx) {
     );
     console.log(`  canvas vs X server: ${(diff * 100).toFixed(3)} % of pixels differ`);
     await shot(expert, 'console-session-desktop');
+
+    // --- Collaboration: a colleague (a second expert account) joins with
+    // the link; the lead expert lets them see the screen.
+    const bob = await expert.evaluate(() =>
+      import('/web/lib/api.js').then((api) => api.call('POST', '/api/v1/users', { email: 'bob@localhost', name: 'Bob', role: 'expert' })),
+    );
+    const colleague = await ctx.newPage({ viewport: DESKTOP });
+    await firstSignIn(colleague, ctx.base, bob.one_time_password, 'bob chooses a long passphrase', 'bob@localhost');
+    await colleague.getByLabel("Code or link of a colleague's session").fill(link);
+    await colleague.getByRole('button', { name: 'Join as a second expert' }).click();
+    await colleague.getByTestId('session-status').filter({ hasText: 'end-to-end encrypted' }).waitFor();
+    const bobRow = expert.locator('[data-testid=members] li').filter({ has: expert.getByRole('button', { name: 'Let see the screen' }) }).last();
+    await bobRow.getByRole('button', { name: 'Let see the screen' }).click();
+    await until('the colleague sees the screen', () => colleague.getByTestId('screen').getAttribute('data-seq'), 30000);
+    const seenByBob = await pixelsOf(colleague);
+    let redForBob = 0;
+    for (let i = 0; i < seenByBob.rgba.length; i += 4) if (seenByBob.rgba[i] > 150 && seenByBob.rgba[i + 1] < 80 && seenByBob.rgba[i + 2] < 80) redForBob++;
+    assert.ok(redForBob >= 60 * 6 * 10, `the colleague sees the red bar too (${redForBob} px)`);
+    await colleague.getByRole('textbox', { name: 'Message' }).fill('Bob here, I see it');
+    await colleague.getByRole('textbox', { name: 'Message' }).press('Enter');
+    await expert.getByTestId('chat-log').filter({ hasText: 'Bob here, I see it' }).waitFor();
 
     // --- A file from the expert to the agent, dropped on the console.
     const toAgent = randomBytes(700 * 1024);

@@ -4,11 +4,11 @@ import assert from 'node:assert/strict';
 /**
  * Sign the first administrator in with the one-time password and choose a
  * new one; ends on the dashboard.
- * @param {import('playwright-core').Page} page @param {string} base @param {string} first @param {string} chosen
+ * @param {import('playwright-core').Page} page @param {string} base @param {string} first @param {string} chosen @param {string} [email]
  */
-export async function firstSignIn(page, base, first, chosen) {
+export async function firstSignIn(page, base, first, chosen, email = 'admin@localhost') {
   await page.goto(`${base}/`);
-  await page.getByLabel('E-mail').fill('admin@localhost');
+  await page.getByLabel('E-mail').fill(email);
   await page.getByLabel('Password').fill(first);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByLabel('New password').fill(chosen);

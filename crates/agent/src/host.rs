@@ -89,6 +89,7 @@ pub async fn run(
     let me = session.id();
     let mut host = Host {
         sender: sender.clone(),
+        me,
         leader,
         permissions: Permissions::new(leader),
         notices: notices.clone(),
@@ -242,6 +243,8 @@ enum Consent {
 
 struct Host {
     sender: Sender,
+    /// This member (the host) in the session.
+    me: MemberId,
     leader: MemberId,
     permissions: Permissions,
     notices: mpsc::UnboundedSender<Notice>,
@@ -343,7 +346,17 @@ impl Host {
         done_tx: &mpsc::UnboundedSender<String>,
     ) -> Option<Ended> {
         match event {
-            Event::Roster(roster) => self.permissions.set_roster(roster),
+            Event::Roster(roster) => {
+                // Someone new may view (a second expert the leader let
+                // in): the picture so far is news to them, so all get a
+                // keyframe — updates build on what a viewer already has.
+                let before = self.permissions.members_allowed(control::VIEW, self.me);
+                self.permissions.set_roster(roster);
+                let after = self.permissions.members_allowed(control::VIEW, self.me);
+                if after.iter().any(|m| !before.contains(m)) {
+                    self.screen_command(ScreenCommand::Refresh);
+                }
+            }
             Event::Dropped { from, reason } => {
                 tracing::warn!(member = from.0, %reason, "dropped a frame");
             }
