@@ -336,7 +336,7 @@ function sessionPage(s) {
     const text = {
       connecting: 'Connecting…',
       waiting: s.code ? 'Waiting for the customer to join…' : 'Waiting for the device…',
-      connected: 'Connected, end-to-end encrypted.',
+      connected: `Connected, end-to-end encrypted (key epoch ${s.endpoint.epoch}).`,
       reconnecting: 'Relay lost — reconnecting…',
       refused: s.ended,
       ended: `Session ended. ${s.ended}`,
@@ -379,7 +379,8 @@ function sessionPage(s) {
             ? [
                 h('button', { type: 'button', onclick: () => s.allow(m.id, ['view']) }, 'Let see the screen'),
                 h('button', { type: 'button', onclick: () => s.allow(m.id, ['view', 'control', 'files', 'clipboard']) }, 'Let control'),
-              ]
+                m.role === 'expert' ? h('button', { type: 'button', onclick: () => s.handOver(m.id) }, 'Hand over') : null,
+              ].filter((b) => b !== null)
             : [];
         return h('li', { 'data-member': m.id }, `${who} ${m.id}: ${what} `, ...actions);
       }),

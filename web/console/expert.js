@@ -241,6 +241,14 @@ export class ExpertSession {
       } else if (v.type === 'denied') {
         this.denied.push(`${v.what}: ${v.reason}`);
         this.onChange(this, 'denied');
+      } else if (v.type === 'handover' && from === this.endpoint.leaderId && this.colleague) {
+        this.runtime?.run(async () => {
+          await this.endpoint.takeLead(v);
+          this.colleague = false;
+          this.status = 'connected';
+          this.chat.push({ from: 'Fernhand', text: 'You lead the session now.' });
+          this.onChange(this, 'lead');
+        });
       } else if (v.type === 'end') {
         this.chat.push({ from: `Member ${from}`, text: `ended the session${v.reason ? ` (${v.reason})` : ''}` });
         if (who) who.granted = [];
@@ -312,6 +320,27 @@ export class ExpertSession {
     await this.runtime?.run(() => this.endpoint.setMemberRole(id, 'expert', permissions));
     m.allowed = permissions;
     this.onChange(this, 'roster');
+  }
+
+  /**
+   * Leader: hand the session over to another expert in it and leave; the
+   * session goes on under them, in a new epoch without this console.
+   * @param {number} id
+   */
+  async handOver(id) {
+    const runtime = this.runtime;
+    if (!runtime || !this.endpoint.isLeader) return;
+    await runtime.run(async () => {
+      const bundle = await this.endpoint.handOver(id);
+      await this.endpoint.send(id, { type: 'control', value: bundle });
+    });
+    // Leave once the new leader has everything (acknowledged end to end).
+    const until = Date.now() + 10000;
+    while (this.endpoint.unackedBytes > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    await runtime.close('handed over');
+    this.status = 'ended';
+    this.ended = `You handed the session over to member ${id}.`;
+    this.onChange(this, 'closed');
   }
 
   /** @param {string} text */

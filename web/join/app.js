@@ -275,6 +275,10 @@ function sessionView(secret) {
           finish(e.reason === 'wrong_secret' ? 'The code is not right. Check it with your expert.' : `The session refused to let you in (${e.reason.replace(/_/g, ' ')}).`, 'bad');
           runtime?.close('refused');
           break;
+        case 'roster':
+          // The session may have been handed over to another expert.
+          leader = e.roster.leader;
+          break;
         case 'reconnecting':
           show(state, banner('warn', 'Connection lost — reconnecting…'));
           break;

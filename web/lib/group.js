@@ -25,6 +25,25 @@ export class Leader {
     return leader;
   }
 
+  /**
+   * Take over a session as its new leader (a hand-over): keep this
+   * member's keys of the current epoch and learn the other members'
+   * secrets from the old leader; the caller then starts a new epoch
+   * without the old leader.
+   * @param {GroupState} group this member's state @param {Map<number, Uint8Array>} members
+   */
+  static adopt(group, members, rng = systemRandom) {
+    const leader = new Leader(group.suite, group.me, rng);
+    leader.group = group;
+    for (const [id, secret] of members) if (id !== group.me) leader.members.set(id, secret);
+    return leader;
+  }
+
+  /** The member secrets, to hand the session over. */
+  exportMembers() {
+    return new Map(this.members);
+  }
+
   /** @private @param {Suite} suite @param {number} me @param {import('./random.js').RandomSource} rng */
   constructor(suite, me, rng) {
     this.suite = suite;
@@ -77,7 +96,7 @@ export class Leader {
     return delivery.wrap(this.suite, secret, current.number, id, this.revokedPrevious, current.key);
   }
 
-  /** @private @param {boolean} revokePrevious */
+  /** Start a new epoch; `revokePrevious` when someone left. @param {boolean} revokePrevious */
   async nextEpoch(revokePrevious) {
     const epoch = this.group.epoch + 1;
     const key = new Uint8Array(this.suite.keyLen);

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { concat, equalBytes, Reader, u32, utf8, wipe, WireError } from './bytes.js';
+import { concat, equalBytes, fromHex, Reader, toHex, u32, utf8, wipe, WireError } from './bytes.js';
 import { digest, hkdf, hmac } from './primitives.js';
 import { systemRandom } from './random.js';
 import * as srp from './srp.js';
@@ -239,6 +239,18 @@ export class Verifier {
     const verifiers = new Map();
     for (const suite of suites) verifiers.set(suite.id, await srp.computeVerifier(suite, identity, secret, salt));
     return new Verifier(identity, salt, verifiers);
+  }
+
+  /** As JSON-safe hex, to hand a session over. */
+  toJSON() {
+    return { identity: toHex(this.identity), salt: toHex(this.salt), verifiers: [...this.verifiers].map(([id, v]) => [id, toHex(v)]) };
+  }
+
+  /** @param {{ identity: string, salt: string, verifiers: [number, string][] }} j */
+  static fromJSON(j) {
+    const identity = fromHex(j.identity);
+    if (!identityOk(identity)) throw new HandshakeError('malformed', 'identity');
+    return new Verifier(identity, fromHex(j.salt), new Map(j.verifiers.map(([id, v]) => [Number(id), fromHex(v)])));
   }
 
   /** @private @param {Uint8Array} identity @param {Uint8Array} salt @param {Map<number, Uint8Array>} verifiers */

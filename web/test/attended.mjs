@@ -234,8 +234,39 @@ export default async function run(ctx) {
     await shot(customer, 'join-session-desktop');
     await expert.setViewportSize(DESKTOP);
 
-    // --- The expert ends the session; the customer and the agent hear it.
-    await expert.getByTestId('end-session').click();
+    // --- The lead expert hands the session over to the colleague and
+    // leaves; the rest go on in a new epoch under the colleague.
+    const epochOf = async (page) => Number(/key epoch (\d+)/.exec((await page.getByTestId('session-status').textContent()) ?? '')?.[1]);
+    const before = await epochOf(colleague);
+    await expert.locator('[data-testid=members] li').filter({ has: expert.getByRole('button', { name: 'Hand over' }) }).getByRole('button', { name: 'Hand over' }).click();
+    await expert.getByTestId('session-status').filter({ hasText: 'You handed the session over' }).waitFor();
+    await colleague.getByTestId('chat-log').filter({ hasText: 'You lead the session now.' }).waitFor();
+    await until('a new epoch under the colleague', async () => (await epochOf(colleague)) > before);
+    await agent.line('the new leader', (l) => l.includes('now leads the session'));
+    // The new leader works the machine: a green bar typed into the xterm.
+    const bobCanvas = colleague.getByTestId('screen');
+    const bobBox = await bobCanvas.boundingBox();
+    assert.ok(bobBox);
+    await colleague.mouse.click(bobBox.x + (300 * bobBox.width) / size[0], bobBox.y + (200 * bobBox.height) / size[1]);
+    await colleague.keyboard.type('printf "\\033[42m%60s\\033[0m\\n" Y');
+    await colleague.keyboard.press('Enter');
+    await until(
+      'the green bar in the new leader\'s canvas',
+      () =>
+        bobCanvas.evaluate((c) => {
+          const d = /** @type {HTMLCanvasElement} */ (c).getContext('2d').getImageData(0, 0, c.width, c.height).data;
+          let n = 0;
+          for (let i = 0; i < d.length; i += 4) if (d[i + 1] > 150 && d[i] < 80 && d[i + 2] < 80) n++;
+          return n >= 60 * 6 * 10;
+        }),
+      60000,
+    );
+    await colleague.getByRole('textbox', { name: 'Message' }).fill('Bob has taken over');
+    await colleague.getByRole('textbox', { name: 'Message' }).press('Enter');
+    await customer.getByTestId('chat-log').filter({ hasText: 'Bob has taken over' }).waitFor();
+
+    // --- The new leader ends the session; the customer and the agent hear it.
+    await colleague.getByTestId('end-session').click();
     await customer.getByTestId('banner').filter({ hasText: 'Your expert ended the session' }).waitFor();
     await agent.line('the end', (l) => /ended/i.test(l), 30000);
   } finally {

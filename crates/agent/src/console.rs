@@ -33,6 +33,11 @@ pub enum Notice {
         /// What happened, for people.
         text: String,
     },
+    /// Something the user should know about the session (a new leader).
+    Info {
+        /// What, for people.
+        text: String,
+    },
     /// Something was refused and dropped (logged as well).
     Refused {
         /// What.

@@ -351,6 +351,16 @@ impl Host {
                 // in): the picture so far is news to them, so all get a
                 // keyframe — updates build on what a viewer already has.
                 let before = self.permissions.members_allowed(control::VIEW, self.me);
+                // The endpoint takes rosters only from the leader; one that
+                // names another leader hands the session over to it.
+                let named = MemberId(roster.leader);
+                if named != self.leader {
+                    self.leader = named;
+                    self.permissions.set_leader(named);
+                    let _ = self.notices.send(Notice::Info {
+                        text: format!("member {} now leads the session", named.0),
+                    });
+                }
                 self.permissions.set_roster(roster);
                 let after = self.permissions.members_allowed(control::VIEW, self.me);
                 if after.iter().any(|m| !before.contains(m)) {

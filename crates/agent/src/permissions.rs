@@ -38,6 +38,11 @@ impl Permissions {
         }
     }
 
+    /// The session was handed over: `leader` leads it now.
+    pub fn set_leader(&mut self, leader: MemberId) {
+        self.leader = Some(leader);
+    }
+
     /// The user grants exactly `permissions` (unknown words ignored).
     pub fn grant_only(&mut self, permissions: &[String]) {
         self.granted = permissions

@@ -9,9 +9,9 @@
  * @module
  */
 
-import { equalBytes } from '../bytes.js';
+import { equalBytes, fromHex, toHex } from '../bytes.js';
 import { Leader, Member } from '../group.js';
-import { ClientHandshake, HandshakeError, VerifierStore } from '../handshake.js';
+import { ClientHandshake, HandshakeError, Verifier, VerifierStore } from '../handshake.js';
 import { OpenError } from '../packet.js';
 import { DEFAULT_SUITES } from '../suites.js';
 import * as frames from './frames.js';
@@ -480,6 +480,67 @@ export class Endpoint {
     await this.announceRoster();
   }
 
+  /**
+   * Leader: hand the session over to member `to` and leave it. Announces
+   * the roster naming the new leader (members follow it), and returns what
+   * the new leader needs — every member's secret, roles, the verifiers of
+   * the join secrets — for the caller to send `to` inside the session.
+   * @param {number} to
+   */
+  async handOver(to) {
+    const leader = this.leader;
+    if (!leader || !leader.members.has(to)) throw new Error('hand over to a member of this session');
+    const members = [...this.roles.entries()]
+      .filter(([id]) => id !== this.me && leader.members.has(id))
+      .sort(([a], [b]) => a - b)
+      .map(([, e]) => e);
+    const roster = { epoch: leader.epoch, leader: to, members };
+    await this.sendReliable('all', { type: 'roster', roster });
+    const secrets = [...leader.exportMembers()].map(([id, secret]) => ({ id, secret: toHex(secret) }));
+    return {
+      type: 'handover',
+      from_epoch: leader.epoch,
+      members: secrets,
+      roles: members,
+      verifiers: (this.verifiers?.verifiers ?? []).map((v) => v.toJSON()),
+    };
+  }
+
+  /**
+   * Member: take the lead after the old leader handed the session over
+   * (`bundle` as `handOver` made it): a new epoch without the old leader,
+   * keys to everyone, and the roster from here.
+   * @param {any} bundle
+   */
+  async takeLead(bundle) {
+    const group = this.member?.group;
+    if (!group || this.leader) throw new Error('only a keyed member takes the lead');
+    const old = this.leaderId;
+    /** @type {Map<number, Uint8Array>} */
+    const members = new Map();
+    for (const m of bundle.members) {
+      const id = Number(m.id);
+      if (id !== this.me && id !== old) members.set(id, fromHex(String(m.secret)));
+    }
+    const leader = Leader.adopt(group, members);
+    const store = new VerifierStore(DEFAULT_SUITES);
+    for (const v of bundle.verifiers ?? []) store.insert(Verifier.fromJSON(v));
+    this.leader = leader;
+    this.verifiers = store;
+    this.member = null;
+    this.join = null;
+    this.leaderId = this.me;
+    this.roles = new Map([[this.me, { id: this.me, role: 'leader', permissions: [] }]]);
+    for (const r of bundle.roles ?? []) {
+      if (r.id !== this.me && members.has(r.id)) this.roles.set(r.id, { id: r.id, role: String(r.role), permissions: r.permissions ?? [] });
+    }
+    const deliveries = await leader.nextEpoch(true);
+    for (const d of deliveries) this.pushFrame(frames.KIND_KEY_DELIVERY, d.recipient, d.bytes);
+    this.noteEpoch(leader.epoch);
+    this.events.push({ type: 'keyed', epoch: leader.epoch });
+    await this.announceRoster();
+  }
+
   /** @private */
   async announceRoster() {
     const leader = /** @type {Leader} */ (this.leader);
@@ -667,6 +728,12 @@ export class Endpoint {
     }
     if (message.type === 'roster') {
       if (from !== this.leaderId) return this.drop(from, 'roster from a member that does not lead');
+      // A roster naming another leader hands the session over (§7.3).
+      // The member named takes the lead itself, once it has the old
+      // leader's hand-over (`takeLead`).
+      if (!this.leader && message.roster.leader !== this.leaderId && message.roster.leader !== this.me) {
+        this.leaderId = message.roster.leader;
+      }
       await this.adoptRoster(message.roster);
       this.events.push({ type: 'roster', roster: message.roster });
       return;

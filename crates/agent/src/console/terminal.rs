@@ -76,6 +76,7 @@ pub fn render(notice: &Notice) -> String {
         ),
         Notice::Chat { from, text } => format!("{}: {}", clean(from), clean(text)),
         Notice::File { text } => format!("file: {}", clean(text)),
+        Notice::Info { text } => format!("session: {}", clean(text)),
         Notice::Refused { text } => format!("refused: {}", clean(text)),
         Notice::Ended { reason } => format!("SESSION ENDED: {}", clean(reason)),
     }

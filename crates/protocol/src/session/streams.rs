@@ -163,6 +163,12 @@ impl Endpoint {
                     self.drop_frame(from, "roster from a member that does not lead");
                     return;
                 }
+                // A roster from the leader naming another member as leader
+                // hands the session over: keys and rosters come from that
+                // member from now on (protocol §7.3).
+                if !self.is_leader() && roster.leader != self.leader_id.0 {
+                    self.leader_id = MemberId(roster.leader);
+                }
                 self.adopt_roster(&roster);
                 self.events.push_back(Event::Roster(roster));
             }
