@@ -66,6 +66,24 @@ fn the_javascript_e2e_layer_reproduces_the_golden_transcripts_and_vectors() {
     run_browser_tests(&deployment.url, &["e2e-layer"], &[]);
 }
 
+/// A private X display with one xterm (`xterm_args`) up, and a deployment:
+/// what a session test needs. `None` when the test is skipped.
+fn display_and_deployment(
+    name: &str,
+    (width, height): (u16, u16),
+    xterm_args: &[&str],
+) -> Option<(Xvfb, Deployment, String)> {
+    if !browser_available() {
+        return None;
+    }
+    let mut x = Xvfb::start(width, height)?;
+    x.client("xterm", xterm_args);
+    x.wait_for("xterm");
+    let deployment = Deployment::start(name);
+    let password = deployment.first_password.clone().expect("first password");
+    Some((x, deployment, password))
+}
+
 /// Where the test run puts the screenshots the README shows.
 fn screenshots() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/screenshots")
@@ -73,21 +91,15 @@ fn screenshots() -> PathBuf {
 
 #[test]
 fn an_expert_helps_a_customer_from_the_browser_console() {
-    if !browser_available() {
-        return;
-    }
-    let Some(mut x) = Xvfb::start(1280, 800) else {
+    let Some((x, deployment, password)) = display_and_deployment(
+        "browser-attended",
+        (1280, 800),
+        &["-geometry", "100x30+0+0", "-e", "bash", "--norc", "-i"],
+    ) else {
         return;
     };
-    x.client(
-        "xterm",
-        &["-geometry", "100x30+0+0", "-e", "bash", "--norc", "-i"],
-    );
-    x.wait_for("xterm");
-    let deployment = Deployment::start("browser-attended");
     let share = deployment.dir.join("share");
     std::fs::create_dir_all(&share).unwrap();
-    let password = deployment.first_password.clone().expect("first password");
     let bin = PathBuf::from(env!("CARGO_BIN_EXE_fernhand"));
     let shots = screenshots();
     run_browser_tests(
@@ -105,21 +117,15 @@ fn an_expert_helps_a_customer_from_the_browser_console() {
 
 #[test]
 fn a_customer_shares_the_screen_from_the_join_page() {
-    if !browser_available() {
-        return;
-    }
-    let Some(mut x) = Xvfb::start(1280, 800) else {
-        return;
-    };
     // A red terminal window top left of a black desktop: what the expert
     // must see.
-    x.client(
-        "xterm",
+    let Some((x, deployment, password)) = display_and_deployment(
+        "browser-share",
+        (1280, 800),
         &["-geometry", "40x10+20+40", "-bg", "red", "-fg", "white"],
-    );
-    x.wait_for("xterm");
-    let deployment = Deployment::start("browser-share");
-    let password = deployment.first_password.clone().expect("first password");
+    ) else {
+        return;
+    };
     run_browser_tests(
         &deployment.url,
         &["share"],
@@ -261,14 +267,13 @@ fn the_browser_screen_decoder_agrees_with_the_rust_reference() {
 
 #[test]
 fn an_expert_reaches_an_unattended_device_from_the_console() {
-    if !browser_available() {
-        return;
-    }
-    let Some(mut x) = Xvfb::start(800, 600) else {
+    let Some((x, deployment, first)) = display_and_deployment(
+        "browser-unattended",
+        (800, 600),
+        &["-geometry", "60x20+0+0"],
+    ) else {
         return;
     };
-    x.client("xterm", &["-geometry", "60x20+0+0"]);
-    let deployment = Deployment::start("browser-unattended");
     let token = enrolment_token(&deployment);
     let password = deployment.dir.join("device-password");
     std::fs::write(&password, "correct horse battery staple").unwrap();
@@ -285,7 +290,6 @@ fn an_expert_reaches_an_unattended_device_from_the_console() {
         .arg(&agent_dir)
         .env("DISPLAY", &x.display);
     let _agent = Program::spawn("agent", command);
-    let first = deployment.first_password.clone().expect("first password");
     run_browser_tests(
         &deployment.url,
         &["unattended"],

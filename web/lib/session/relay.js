@@ -148,8 +148,11 @@ export class RelayLink {
     this.ticker = setInterval(() => this.sendAck(), 100);
   }
 
-  /** @private @param {number} code @param {string} reason */
-  lost(code, reason) {
+  /**
+   * Stop acking and take the socket out of service; returns it (or null).
+   * @private
+   */
+  detach() {
     if (this.ticker) clearInterval(this.ticker);
     this.ticker = null;
     const ws = this.ws;
@@ -157,6 +160,14 @@ export class RelayLink {
     if (ws) {
       ws.onclose = null;
       ws.onmessage = null;
+    }
+    return ws;
+  }
+
+  /** @private @param {number} code @param {string} reason */
+  lost(code, reason) {
+    const ws = this.detach();
+    if (ws) {
       try {
         ws.close();
       } catch {
@@ -179,13 +190,6 @@ export class RelayLink {
   }
 
   close() {
-    if (this.ticker) clearInterval(this.ticker);
-    this.ticker = null;
-    const ws = this.ws;
-    this.ws = null;
-    if (ws) {
-      ws.onclose = null;
-      ws.close(1000, 'bye');
-    }
+    this.detach()?.close(1000, 'bye');
   }
 }
