@@ -43,17 +43,43 @@ fn browser_available() -> bool {
 
 /// Run the named tests of `web/test/` against `base`; panics on failure.
 fn run_browser_tests(base: &str, names: &[&str], env: &[(&str, &std::ffi::OsStr)]) {
+    run_browser_tests_with(base, names, env, |request| {
+        panic!("the test asked for {request:?}, which this run does not do")
+    });
+}
+
+/// The same, answering the test's requests: a line `@@ <request>` on its
+/// output is handed to `on_request`, then `@@ done` written to its input.
+fn run_browser_tests_with(
+    base: &str,
+    names: &[&str],
+    env: &[(&str, &std::ffi::OsStr)],
+    mut on_request: impl FnMut(&str),
+) {
+    use std::io::{BufRead, Write};
     let mut command = Command::new("node");
     command
         .current_dir(web_dir())
         .arg("test/run.mjs")
         .arg("--base")
         .arg(base)
-        .args(names);
+        .args(names)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped());
     for (key, value) in env {
         command.env(key, value);
     }
-    let status = command.status().expect("node runs");
+    let mut child = command.spawn().expect("node runs");
+    let mut input = child.stdin.take().expect("stdin");
+    let output = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+    for line in output.lines().map_while(Result::ok) {
+        println!("{line}");
+        if let Some(request) = line.strip_prefix("@@ ") {
+            on_request(request.trim());
+            writeln!(input, "@@ done").expect("the test reads its input");
+        }
+    }
+    let status = child.wait().expect("node ends");
     assert!(status.success(), "browser tests {names:?} failed");
 }
 
@@ -301,5 +327,25 @@ fn an_expert_reaches_an_unattended_device_from_the_console() {
                 "correct horse battery staple".as_ref(),
             ),
         ],
+    );
+}
+
+#[test]
+fn both_pages_say_the_relay_was_lost_and_carry_on_after_it_returns() {
+    if !browser_available() {
+        return;
+    }
+    let mut deployment = Deployment::start("browser-relay");
+    let password = deployment.first_password.clone().expect("first password");
+    let url = deployment.url.clone();
+    run_browser_tests_with(
+        &url,
+        &["relay-lost"],
+        &[("FERNHAND_ADMIN_PASSWORD", password.as_ref())],
+        |request| match request {
+            "kill-relay" => deployment.kill_relay(),
+            "start-relay" => deployment.start_relay(),
+            other => panic!("unknown request {other:?}"),
+        },
     );
 }
