@@ -349,6 +349,7 @@ function sessionPage(s) {
       const d = s.viewing === null ? undefined : s.screens.get(s.viewing);
       screen.damage(d?.dirty ?? null);
     }
+    if (what === 'monitors') screen.monitors();
     if (what === 'screen' && !painting) {
       painting = true;
       requestAnimationFrame(() => {

@@ -129,6 +129,8 @@ export class ExpertSession {
     this.transferList = [];
     /** @type {Promise<void> | null} */
     this.screenChain = null;
+    /** Per host: its monitors, as it last said. @type {Map<number, { name: string, rect: { x: number, y: number, w: number, h: number }, primary: boolean }[]>} */
+    this.monitors = new Map();
     /** @type {{ x: number, y: number, visible: boolean } | null} */
     this.cursor = null;
   }
@@ -280,6 +282,9 @@ export class ExpertSession {
           this.lastUpdateAt = performance.now();
           this.screenMessage(from, encodeAck(m.update.seq));
           this.onChange(this, 'screen');
+        } else if (m.kind === 'monitors') {
+          this.monitors.set(from, m.monitors);
+          this.onChange(this, 'monitors');
         } else if (m.kind === 'cursor_position' || m.kind === 'cursor_shape') {
           this.cursor = m.kind === 'cursor_position' ? m : this.cursor;
         }

@@ -41,9 +41,20 @@ export function viewer(session) {
     if (!viewOnly && keyboardInput.value) session.input(input.text(keyboardInput.value.slice(0, 512)));
     keyboardInput.value = '';
   });
+  /** The part of the picture shown: a monitor, or all of it (null). @type {{ x: number, y: number, w: number, h: number } | null} */
+  let area = null;
+  const monitorSelect = /** @type {HTMLSelectElement} */ (h('select', { 'aria-label': 'Monitor', 'data-testid': 'monitor' }, h('option', { value: '' }, 'All monitors')));
+  monitorSelect.addEventListener('change', () => {
+    const list = session.viewing === null ? [] : session.monitors.get(session.viewing) ?? [];
+    const chosen = list[Number(monitorSelect.value)];
+    area = monitorSelect.value === '' || !chosen ? null : chosen.rect;
+    full = true;
+    paintNow();
+  });
   const toolbar = h(
     'div',
     { class: 'toolbar', role: 'toolbar', 'aria-label': 'Screen controls' },
+    monitorSelect,
     toggle('1:1', (on) => {
       fit = !on;
       canvas.classList.toggle('fit', fit);
@@ -62,7 +73,9 @@ export function viewer(session) {
   /** Picture coordinates of a pointer event. @param {PointerEvent | WheelEvent} e */
   const at = (e) => {
     const r = canvas.getBoundingClientRect();
-    return [((e.clientX - r.left) * canvas.width) / r.width, ((e.clientY - r.top) * canvas.height) / r.height];
+    const ox = area ? area.x : 0;
+    const oy = area ? area.y : 0;
+    return [ox + ((e.clientX - r.left) * canvas.width) / r.width, oy + ((e.clientY - r.top) * canvas.height) / r.height];
   };
   let lastMove = 0;
   canvas.addEventListener('pointermove', (e) => {
@@ -155,6 +168,34 @@ export function viewer(session) {
     rate.textContent = `${ups.toFixed(0)} updates/s · ${kib.toFixed(0)} KiB/s`;
   }, 1000);
 
+  function paintNow() {
+    const id = session.viewing;
+    const d = id === null ? undefined : session.screens.get(id);
+    if (!d || d.width === 0) return;
+    const view = area && area.x + area.w <= d.width && area.y + area.h <= d.height ? area : { x: 0, y: 0, w: d.width, h: d.height };
+    if (canvas.width !== view.w || canvas.height !== view.h) {
+      canvas.width = view.w;
+      canvas.height = view.h;
+      pending = null;
+      full = true;
+    }
+    // Several updates may land between two frames: paint their union (of
+    // the part shown), the picture offset so the shown part starts at 0,0.
+    const r = full || !pending ? view : pending;
+    const x0 = Math.max(r.x, view.x);
+    const y0 = Math.max(r.y, view.y);
+    const x1 = Math.min(r.x + r.w, view.x + view.w);
+    const y1 = Math.min(r.y + r.h, view.y + view.h);
+    if (x1 > x0 && y1 > y0) ctx.putImageData(d.imageData(), -view.x, -view.y, x0, y0, x1 - x0, y1 - y0);
+    pending = null;
+    full = false;
+    canvas.dataset.seq = String(d.lastSeq ?? '');
+    if (!drawn) {
+      drawn = true;
+      overlay.textContent = '';
+    }
+  }
+
   return {
     toolbar,
     box,
@@ -173,26 +214,17 @@ export function viewer(session) {
       }
     },
     /** Paint the decoded picture of the member being viewed. */
-    paint() {
-      const id = session.viewing;
-      const d = id === null ? undefined : session.screens.get(id);
-      if (!d || d.width === 0) return;
-      if (canvas.width !== d.width || canvas.height !== d.height) {
-        canvas.width = d.width;
-        canvas.height = d.height;
-        pending = null;
-        full = true;
-      }
-      // Several updates may land between two frames: paint their union.
-      if (full || !pending) ctx.putImageData(d.imageData(), 0, 0);
-      else ctx.putImageData(d.imageData(), 0, 0, pending.x, pending.y, pending.w, pending.h);
-      pending = null;
-      full = false;
-      canvas.dataset.seq = String(d.lastSeq ?? '');
-      if (!drawn) {
-        drawn = true;
-        overlay.textContent = '';
-      }
+    paint: paintNow,
+    /** The host's monitors changed: offer them. */
+    monitors() {
+      const list = session.viewing === null ? [] : session.monitors.get(session.viewing) ?? [];
+      const chosen = monitorSelect.value;
+      monitorSelect.replaceChildren(
+        h('option', { value: '' }, 'All monitors'),
+        ...list.map((m, i) => h('option', { value: String(i) }, `${m.name || `Monitor ${i + 1}`}${m.primary ? ' (primary)' : ''} ${m.rect.w}×${m.rect.h}`)),
+      );
+      monitorSelect.value = chosen !== '' && Number(chosen) < list.length ? chosen : '';
+      area = monitorSelect.value === '' ? null : list[Number(monitorSelect.value)].rect;
     },
     /** @param {string} text */
     say(text) {

@@ -187,6 +187,30 @@ export default async function run(ctx) {
       20000,
     );
     console.log(`  canvas vs X server: ${(diff * 100).toFixed(3)} % of pixels differ`);
+
+    // --- Two monitors on the host: the console shows one of them.
+    const xrandr = (args) => execFileSync('xrandr', ['-display', display, ...args]);
+    xrandr(['--setmonitor', 'left', '640/160x800/200+0+0', 'screen']);
+    xrandr(['--setmonitor', 'right', '640/160x800/200+640+0', 'none']);
+    await expert.getByRole('button', { name: 'Refresh' }).click();
+    const monitor = expert.getByTestId('monitor');
+    await until('the host\'s two monitors offered', async () => (await monitor.locator('option').count()) === 3);
+    const rightIndex = await monitor.locator('option').evaluateAll((os) => os.findIndex((o) => o.textContent?.startsWith('right')));
+    await monitor.selectOption({ index: rightIndex });
+    await until('the canvas shows the right monitor only', async () => (await canvas.evaluate((c) => c.width)) === 640);
+    const right = await pixelsOf(expert);
+    const screenNow = parseXwd(execFileSync('xwd', ['-root', '-silent', '-display', display], { maxBuffer: 64 << 20 }));
+    let offRight = 0;
+    for (let y = 0; y < 800; y++) {
+      for (let x = 0; x < 640; x++) {
+        const a = (y * 640 + x) * 4;
+        const b = (y * screenNow.width + 640 + x) * 4;
+        if (Math.abs(right.rgba[a] - screenNow.rgba[b]) > 24 || Math.abs(right.rgba[a + 2] - screenNow.rgba[b + 2]) > 24) offRight++;
+      }
+    }
+    assert.ok(offRight < 640 * 800 * 0.001, `the right monitor's picture (${offRight} pixels off)`);
+    await monitor.selectOption({ index: 0 });
+    await until('all monitors again', async () => (await canvas.evaluate((c) => c.width)) === 1280);
     await shot(expert, 'console-session-desktop');
 
     // --- Collaboration: a colleague (a second expert account) joins with

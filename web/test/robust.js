@@ -70,6 +70,7 @@ export async function robustness(transcript, rounds) {
     '01000000000c00100008000100000000000000000700040002000400030005',
     '0300000003006400c801',
     '1000000007',
+    '04020000000007800438010444502d310780000005000400000648444d492d31',
   ].map(fromHex);
   const messageSeeds = [
     msg.encode({ type: 'chat', text: 'hello' }, { stream: 0, rseq: 3n }),

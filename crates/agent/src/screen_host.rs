@@ -8,7 +8,7 @@
 use fernhand_screen::capture::{Capture, CaptureError};
 use fernhand_screen::encode::{Encoder, EncoderConfig};
 use fernhand_screen::rate::{RateConfig, RateControl};
-use fernhand_screen::wire::{self, CursorShape, Message};
+use fernhand_screen::wire::{self, CursorShape, Message, MonitorLayout};
 use fernhand_screen::{Frame, Rect};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
@@ -105,6 +105,14 @@ pub fn run(
             continue;
         };
         damage.clear();
+        // With every keyframe, where the monitors are: a viewer may show
+        // one of them.
+        if update.keyframe
+            && let Some(bytes) = monitors_message(capture.as_mut(), &frame)
+            && out.blocking_send(bytes).is_err()
+        {
+            return Ok(());
+        }
         let seq = update.seq;
         let bytes = wire::encode(&Message::Update(update), ZLIB_LEVEL);
         rate.sent(seq, bytes.len(), Instant::now());
@@ -112,6 +120,23 @@ pub fn run(
             return Ok(());
         }
     }
+}
+
+/// The Monitors message for the screen now, or `None` when the system
+/// cannot say (no RandR 1.5) or has none inside the picture.
+fn monitors_message(capture: &mut dyn Capture, frame: &Frame) -> Option<Vec<u8>> {
+    let layout: Vec<MonitorLayout> = capture
+        .monitors()
+        .ok()?
+        .into_iter()
+        .filter(|m| !m.rect.is_empty() && m.rect.fits(frame.width(), frame.height()))
+        .map(|m| MonitorLayout {
+            name: m.name,
+            rect: m.rect,
+            primary: m.primary,
+        })
+        .collect();
+    (!layout.is_empty()).then(|| wire::encode(&Message::Monitors(layout), ZLIB_LEVEL))
 }
 
 /// Start the loop on a thread of its own; the sender stops it.

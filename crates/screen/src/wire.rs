@@ -23,6 +23,8 @@ pub mod kind {
     pub const CURSOR_SHAPE: u8 = 0x02;
     /// Host → viewer: where the cursor is, and which image it shows.
     pub const CURSOR_POSITION: u8 = 0x03;
+    /// Host → viewer: where the monitors are on the picture.
+    pub const MONITORS: u8 = 0x04;
     /// Viewer → host: update `seq` has been shown.
     pub const ACK: u8 = 0x10;
     /// Viewer → host: send the whole picture again.
@@ -154,6 +156,23 @@ pub struct CursorShape {
     pub rgba: Vec<u8>,
 }
 
+/// Most monitors a layout lists.
+pub const MAX_MONITORS: usize = 16;
+/// Longest monitor name, in bytes.
+pub const MAX_MONITOR_NAME: usize = 64;
+
+/// One monitor: where it is on the picture, its name, whether it is the
+/// primary one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MonitorLayout {
+    /// Its name as the host's system knows it (UTF-8, ≤ 64 bytes).
+    pub name: String,
+    /// Where it is on the picture.
+    pub rect: Rect,
+    /// Whether it is the primary monitor.
+    pub primary: bool,
+}
+
 /// A message of the screen stream.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Message {
@@ -179,6 +198,9 @@ pub enum Message {
     },
     /// Send the whole picture.
     Refresh,
+    /// The monitors of the host's screen (sent with every keyframe), so a
+    /// viewer can show one of them.
+    Monitors(Vec<MonitorLayout>),
 }
 
 /// Why bytes are not a screen message.
@@ -392,6 +414,24 @@ pub fn encode(m: &Message, level: u32) -> Vec<u8> {
             out.extend_from_slice(&seq.to_be_bytes());
         }
         Message::Refresh => out.push(kind::REFRESH),
+        Message::Monitors(list) => {
+            let list = list.get(..list.len().min(MAX_MONITORS)).unwrap_or_default();
+            out.push(kind::MONITORS);
+            out.push(u8::try_from(list.len()).unwrap_or(0));
+            for m in list {
+                for v in [m.rect.x, m.rect.y, m.rect.w, m.rect.h] {
+                    out.extend_from_slice(&v.to_be_bytes());
+                }
+                out.push(u8::from(m.primary));
+                let mut end = m.name.len().min(MAX_MONITOR_NAME);
+                while !m.name.is_char_boundary(end) {
+                    end -= 1;
+                }
+                let name = m.name.get(..end).unwrap_or_default().as_bytes();
+                out.push(u8::try_from(name.len()).unwrap_or(0));
+                out.extend_from_slice(name);
+            }
+        }
     }
     out
 }
@@ -690,6 +730,37 @@ pub fn decode(bytes: &[u8]) -> Result<Message, WireError> {
         }
         kind::ACK => Message::Ack { seq: r.u32()? },
         kind::REFRESH => Message::Refresh,
+        kind::MONITORS => {
+            let count = usize::from(r.u8()?);
+            if count == 0 || count > MAX_MONITORS {
+                return Err(WireError::BadData("monitor count"));
+            }
+            let mut list = Vec::with_capacity(count);
+            for _ in 0..count {
+                let rect = r.rect()?;
+                if rect.is_empty() {
+                    return Err(WireError::BadData("empty monitor"));
+                }
+                let primary = match r.u8()? {
+                    0 => false,
+                    1 => true,
+                    _ => return Err(WireError::Reserved),
+                };
+                let len = usize::from(r.u8()?);
+                if len > MAX_MONITOR_NAME {
+                    return Err(WireError::BadData("monitor name too long"));
+                }
+                let name = std::str::from_utf8(r.take(len)?)
+                    .map_err(|_| WireError::BadData("monitor name not UTF-8"))?
+                    .to_owned();
+                list.push(MonitorLayout {
+                    name,
+                    rect,
+                    primary,
+                });
+            }
+            Message::Monitors(list)
+        }
         other => return Err(WireError::UnknownKind(other)),
     };
     r.finish()?;

@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use fernhand_screen::Rect;
-use fernhand_screen::wire::{self, Message, Op, Update};
+use fernhand_screen::wire::{self, Message, MonitorLayout, Op, Update};
 use std::collections::HashMap;
 
 /// An H.264 IDR picture of 16 × 16 pixels of `30 50 70` (with its SPS and
@@ -97,6 +97,18 @@ fn expected(name: &str) -> Message {
                 slot: 5,
             }],
         }),
+        "monitors" => Message::Monitors(vec![
+            MonitorLayout {
+                name: "DP-1".into(),
+                rect: Rect::new(0, 0, 1920, 1080),
+                primary: true,
+            },
+            MonitorLayout {
+                name: "HDMI-1".into(),
+                rect: Rect::new(1920, 0, 1280, 1024),
+                primary: false,
+            },
+        ]),
         "update-video" => Message::Update(Update {
             seq: 9,
             keyframe: false,
@@ -115,7 +127,7 @@ fn expected(name: &str) -> Message {
 #[test]
 fn every_documented_example_holds() {
     let all = examples();
-    assert_eq!(all.len(), 7, "{:?}", all.keys());
+    assert_eq!(all.len(), 8, "{:?}", all.keys());
     for (name, (mode, bytes)) in all {
         let want = expected(&name);
         assert_eq!(wire::decode(&bytes).unwrap(), want, "{name} decodes");

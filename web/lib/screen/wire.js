@@ -7,11 +7,12 @@
  * @module
  */
 
-import { concat, Reader, u32, WireError } from '../bytes.js';
+import { concat, fromUtf8, Reader, u32, WireError } from '../bytes.js';
 
 export const UPDATE = 0x01;
 export const CURSOR_SHAPE = 0x02;
 export const CURSOR_POSITION = 0x03;
+export const MONITORS = 0x04;
 export const ACK = 0x10;
 export const REFRESH = 0x11;
 const FLAG_KEYFRAME = 0x01;
@@ -35,6 +36,7 @@ export const CACHE_MAX_AREA = 64 * 64;
  * @typedef {{ kind: 'update', update: Update }
  *   | { kind: 'cursor_shape', id: number, width: number, height: number, hotX: number, hotY: number, rgba: Uint8Array }
  *   | { kind: 'cursor_position', id: number, x: number, y: number, visible: boolean }
+ *   | { kind: 'monitors', monitors: { name: string, rect: Rect, primary: boolean }[] }
  *   | { kind: 'ack', seq: number }
  *   | { kind: 'refresh' }} ScreenMessage
  */
@@ -248,6 +250,21 @@ export async function decode(bytes) {
       const v = r.u8('visible');
       if (v > 1) throw new WireError('visible', 'reserved');
       m = { kind: 'cursor_position', id, x, y, visible: v === 1 };
+      break;
+    }
+    case MONITORS: {
+      const count = r.u8('monitor count');
+      if (count < 1 || count > 16) throw new WireError('monitors', 'count');
+      const monitors = [];
+      for (let i = 0; i < count; i++) {
+        const rect = { x: r.u16('x'), y: r.u16('y'), w: r.u16('w'), h: r.u16('h') };
+        if (rect.w === 0 || rect.h === 0) throw new WireError('monitors', 'empty monitor');
+        const primary = r.u8('primary');
+        if (primary > 1) throw new WireError('primary', 'reserved');
+        const name = fromUtf8(r.short('monitor name', 0, 64));
+        monitors.push({ name, rect, primary: primary === 1 });
+      }
+      m = { kind: 'monitors', monitors };
       break;
     }
     case ACK:
