@@ -108,13 +108,24 @@ function sessionView(secret) {
   const shareButton = /** @type {HTMLButtonElement} */ (h('button', { type: 'button', disabled: true, 'data-testid': 'share-screen' }, 'Share my screen (view only)'));
   const endButton = h('button', { type: 'button', class: 'danger', 'data-testid': 'end' }, 'End session');
   const code = secret.kind === 'code' ? `${secret.locator}${new TextDecoder().decode(secret.secret)}` : location.href;
+  const download = h('p', {});
+  const command = h('p', { class: 'mono' }, `fernhand agent join ${code} --server ${location.origin}`);
   const agent = h(
     'section',
     { class: 'card', 'aria-labelledby': 'agent-title' },
     h('h2', { id: 'agent-title' }, 'Full remote control'),
-    h('p', {}, 'For control, diagnostics and clipboard, start the Fernhand app and join with the same code:'),
-    h('p', { class: 'mono' }, `fernhand agent join ${code} --server ${location.origin}`),
+    h('p', {}, 'For control, diagnostics and clipboard, download the Fernhand app, start it, and join with the same code:'),
+    download,
+    command,
   );
+  api
+    .call('GET', '/web/platform.json')
+    .then((/** @type {{ agent: string, platform: string }} */ p) => {
+      const file = `fernhand-${p.platform}`;
+      show(download, h('a', { href: p.agent, download: file, class: 'button', 'data-testid': 'download-agent' }, `Download the app (${p.platform})`));
+      command.textContent = `chmod +x ${file} && ./${file} agent join ${code} --server ${location.origin}`;
+    })
+    .catch(() => {});
   /** @type {Transfers | null} */
   let files = null;
   /** @type {Map<object, HTMLElement>} */

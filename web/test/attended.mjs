@@ -251,6 +251,17 @@ export default async function run(ctx) {
     assert.equal(createHash('sha256').update(readFileSync(saved)).digest('hex'), createHash('sha256').update(toExpert).digest('hex'));
     await shot(customer, 'join-session-phone');
 
+    // --- The join page's download is the agent itself (this very binary).
+    const agentDownload = customer.waitForEvent('download');
+    await customer.getByTestId('download-agent').click();
+    const got = await (await agentDownload).path();
+    assert.equal(
+      createHash('sha256').update(readFileSync(got)).digest('hex'),
+      createHash('sha256').update(readFileSync(bin)).digest('hex'),
+      'the download is the fernhand binary',
+    );
+    assert.match(await customer.getByTestId('download-agent').getAttribute('download'), /^fernhand-linux-/);
+
     // --- Phone-sized console and desktop-sized join page.
     await expert.setViewportSize(PHONE);
     await shot(expert, 'console-session-phone');

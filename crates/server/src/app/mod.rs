@@ -8,6 +8,7 @@
 
 pub mod agents;
 pub mod crypto;
+pub mod download;
 pub mod json;
 pub mod limits;
 pub mod metrics;

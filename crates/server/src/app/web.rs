@@ -90,9 +90,18 @@ async fn file(State(state): State<AppState>, Path(path): Path<String>) -> Respon
     serve(&path, state.tls)
 }
 
+/// `GET /web/platform.json`: what the download link serves.
+async fn platform() -> axum::Json<serde_json::Value> {
+    axum::Json(
+        serde_json::json!({ "agent": "/download/fernhand", "platform": super::download::platform() }),
+    )
+}
+
 /// The routes of the pages and their files.
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/download/fernhand", get(super::download::agent))
+        .route("/web/platform.json", get(platform))
         .route("/", get(console))
         .route("/join", get(join_page))
         .route("/join/{locator}", get(join_page_for))
