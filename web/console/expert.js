@@ -138,11 +138,12 @@ export class ExpertSession {
   /** @private @param {string} grant */
   async start(grant) {
     this.runtime = new Session(this.endpoint, grant, (e) => this.onEvent(e));
+    const runtime = this.runtime;
     this.transfers = new Transfers(
       {
-        send: (to, m) => /** @type {Session} */ (this.runtime).send(to, m),
+        send: (to, m) => runtime.send(to, m),
         get backlog() {
-          return 0;
+          return runtime.backlog;
         },
       },
       (t) => {
@@ -150,8 +151,6 @@ export class ExpertSession {
         this.onChange(this, 'transfer');
       },
     );
-    const runtime = this.runtime;
-    Object.defineProperty(this.transfers.session, 'backlog', { get: () => runtime.backlog });
     await this.runtime.start();
   }
 

@@ -13,8 +13,8 @@
 mod common;
 
 use common::{
-    Deployment, ExpertShell, Program, Xvfb, enrol, enrolment_token, fernhand, make_file, part_size,
-    sha256,
+    Deployment, ExpertShell, Program, Xvfb, enrol, enrol_ok, enrolment_token, fernhand, make_file,
+    part_size, sha256,
 };
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -535,12 +535,7 @@ fn an_unattended_device_is_reached_again_after_the_agent_and_the_server_restart(
     let password = deployment.dir.join("device-password");
     std::fs::write(&password, "correct horse battery staple").unwrap();
     let agent_dir = deployment.dir.join("agent");
-    let enrolled = enrol(&deployment, &token, "front-desk-pc", &password, &agent_dir);
-    assert!(
-        enrolled.status.success(),
-        "{}",
-        String::from_utf8_lossy(&enrolled.stderr)
-    );
+    enrol_ok(&deployment, &token, "front-desk-pc", &password, &agent_dir);
     let stored = agent_dir.join("agent.json");
     let text = std::fs::read_to_string(&stored).unwrap();
     assert!(

@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{Deployment, Program, Xvfb, enrol, enrolment_token, fernhand};
+use common::{Deployment, Program, Xvfb, enrol_ok, enrolment_token, fernhand};
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -304,12 +304,7 @@ fn an_expert_reaches_an_unattended_device_from_the_console() {
     let password = deployment.dir.join("device-password");
     std::fs::write(&password, "correct horse battery staple").unwrap();
     let agent_dir = deployment.dir.join("agent");
-    let enrolled = enrol(&deployment, &token, "front-desk-pc", &password, &agent_dir);
-    assert!(
-        enrolled.status.success(),
-        "{}",
-        String::from_utf8_lossy(&enrolled.stderr)
-    );
+    enrol_ok(&deployment, &token, "front-desk-pc", &password, &agent_dir);
     let mut command = fernhand();
     command
         .args(["agent", "run", "--dir"])

@@ -409,6 +409,22 @@ pub fn enrol(
         .unwrap()
 }
 
+/// [`enrol`], which must succeed.
+pub fn enrol_ok(
+    deployment: &Deployment,
+    token: &str,
+    name: &str,
+    password_file: &Path,
+    dir: &Path,
+) {
+    let out = enrol(deployment, token, name, password_file, dir);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// A private Xvfb (`-noreset`) with its own display number.
 pub struct Xvfb {
     server: fernhand_screen::xvfb::Xvfb,
