@@ -13,6 +13,7 @@
 
 pub mod audit;
 pub mod broker;
+pub mod desk;
 pub mod devices;
 mod error;
 mod ids;
@@ -215,6 +216,7 @@ impl Store {
         Ok(TenantTx {
             tx,
             tenant: tenant.to_owned(),
+            backend: self.backend,
         })
     }
 
@@ -241,6 +243,7 @@ impl Store {
 pub struct TenantTx {
     tx: Transaction<'static, Any>,
     tenant: String,
+    backend: Backend,
 }
 
 impl TenantTx {
@@ -252,6 +255,11 @@ impl TenantTx {
     /// The connection, for repositories.
     pub fn conn(&mut self) -> &mut AnyConnection {
         &mut self.tx
+    }
+
+    /// Which database is behind it (for the few statements that differ).
+    pub fn backend(&self) -> Backend {
+        self.backend
     }
 
     /// Make the changes permanent.

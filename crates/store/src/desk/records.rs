@@ -1,0 +1,369 @@
+//! Desk records (incidents, problems, changes, releases): one row each, the
+//! columns lists filter on, and the kind-specific fields as a JSON object.
+//! Updates carry the version read, so two people editing at once cannot
+//! silently overwrite each other.
+
+use crate::{Backend, StoreError, TenantTx};
+use serde::Serialize;
+use sqlx::{AssertSqlSafe, Row};
+
+/// A stored record.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Record {
+    /// Id.
+    pub id: String,
+    /// `incident`, `problem`, `change` or `release`.
+    pub kind: String,
+    /// The tenant's number for it within its kind.
+    pub number: i64,
+    /// Short summary.
+    pub title: String,
+    /// Long text.
+    pub description: String,
+    /// Lifecycle state.
+    pub state: String,
+    /// The state's category when entered.
+    pub state_category: String,
+    /// `p1` … `p5`, for kinds with a priority.
+    pub priority: Option<String>,
+    /// Queue (assignment group).
+    pub assignee_group: Option<String>,
+    /// Assigned user id.
+    pub assignee: Option<String>,
+    /// Who it is for (user id or contact).
+    pub requester: Option<String>,
+    /// The configuration item concerned.
+    pub ci_id: Option<String>,
+    /// Every other field, as a JSON object.
+    pub fields: serde_json::Map<String, serde_json::Value>,
+    /// Who raised it.
+    pub created_by: String,
+    /// Raised (Unix seconds).
+    pub created_at: i64,
+    /// Last changed (Unix seconds).
+    pub updated_at: i64,
+    /// Bumped by every update.
+    pub version: i64,
+    /// The SLA level last escalated.
+    pub sla_level: String,
+    /// When the running SLA clock breaches next (Unix seconds).
+    pub sla_due_at: Option<i64>,
+}
+
+const COLUMNS: &str = "id, kind, number, title, description, state, state_category, priority, assignee_group, \
+     assignee, requester, ci_id, fields, created_by, created_at, updated_at, version, sla_level, sla_due_at";
+
+fn record(r: &sqlx::any::AnyRow) -> Result<Record, StoreError> {
+    let fields: String = r.try_get("fields")?;
+    let fields = match serde_json::from_str(&fields) {
+        Ok(serde_json::Value::Object(m)) => m,
+        _ => return Err(StoreError::Corrupt("desk_records.fields")),
+    };
+    Ok(Record {
+        id: r.try_get("id")?,
+        kind: r.try_get("kind")?,
+        number: r.try_get("number")?,
+        title: r.try_get("title")?,
+        description: r.try_get("description")?,
+        state: r.try_get("state")?,
+        state_category: r.try_get("state_category")?,
+        priority: r.try_get("priority")?,
+        assignee_group: r.try_get("assignee_group")?,
+        assignee: r.try_get("assignee")?,
+        requester: r.try_get("requester")?,
+        ci_id: r.try_get("ci_id")?,
+        fields,
+        created_by: r.try_get("created_by")?,
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+        version: r.try_get("version")?,
+        sla_level: r.try_get("sla_level")?,
+        sla_due_at: r.try_get("sla_due_at")?,
+    })
+}
+
+/// Stores a new record (its number already taken with
+/// [`super::next_number`]).
+pub async fn insert(tx: &mut TenantTx, r: &Record) -> Result<(), StoreError> {
+    let tenant = tx.tenant().to_owned();
+    sqlx::query(
+        "INSERT INTO desk_records (tenant_id, id, kind, number, title, description, state, state_category, priority, \
+         assignee_group, assignee, requester, ci_id, fields, created_by, created_at, updated_at, version, sla_level, sla_due_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
+    )
+    .bind(tenant)
+    .bind(&r.id)
+    .bind(&r.kind)
+    .bind(r.number)
+    .bind(&r.title)
+    .bind(&r.description)
+    .bind(&r.state)
+    .bind(&r.state_category)
+    .bind(&r.priority)
+    .bind(&r.assignee_group)
+    .bind(&r.assignee)
+    .bind(&r.requester)
+    .bind(&r.ci_id)
+    .bind(serde_json::Value::Object(r.fields.clone()).to_string())
+    .bind(&r.created_by)
+    .bind(r.created_at)
+    .bind(r.updated_at)
+    .bind(r.version)
+    .bind(&r.sla_level)
+    .bind(r.sla_due_at)
+    .execute(tx.conn())
+    .await
+    .map_err(|e| StoreError::conflict_on(e, "record number"))?;
+    Ok(())
+}
+
+/// Writes an edited record if nobody changed it since `r.version` was read;
+/// the stored version becomes `r.version + 1`. `Ok(false)` when someone did.
+pub async fn update(tx: &mut TenantTx, r: &Record) -> Result<bool, StoreError> {
+    let tenant = tx.tenant().to_owned();
+    let done = sqlx::query(
+        "UPDATE desk_records SET title = $1, description = $2, state = $3, state_category = $4, priority = $5, \
+         assignee_group = $6, assignee = $7, requester = $8, ci_id = $9, fields = $10, updated_at = $11, \
+         version = version + 1, sla_level = $12, sla_due_at = $13 \
+         WHERE tenant_id = $14 AND id = $15 AND version = $16",
+    )
+    .bind(&r.title)
+    .bind(&r.description)
+    .bind(&r.state)
+    .bind(&r.state_category)
+    .bind(&r.priority)
+    .bind(&r.assignee_group)
+    .bind(&r.assignee)
+    .bind(&r.requester)
+    .bind(&r.ci_id)
+    .bind(serde_json::Value::Object(r.fields.clone()).to_string())
+    .bind(r.updated_at)
+    .bind(&r.sla_level)
+    .bind(r.sla_due_at)
+    .bind(tenant)
+    .bind(&r.id)
+    .bind(r.version)
+    .execute(tx.conn())
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// A record by id.
+pub async fn get(tx: &mut TenantTx, id: &str) -> Result<Option<Record>, StoreError> {
+    let tenant = tx.tenant().to_owned();
+    let sql = format!("SELECT {COLUMNS} FROM desk_records WHERE tenant_id = $1 AND id = $2");
+    let row = sqlx::query(AssertSqlSafe(sql))
+        .bind(tenant)
+        .bind(id)
+        .fetch_optional(tx.conn())
+        .await?;
+    row.as_ref().map(record).transpose()
+}
+
+/// A record by kind and number.
+pub async fn by_number(
+    tx: &mut TenantTx,
+    kind: &str,
+    number: i64,
+) -> Result<Option<Record>, StoreError> {
+    let tenant = tx.tenant().to_owned();
+    let sql = format!(
+        "SELECT {COLUMNS} FROM desk_records WHERE tenant_id = $1 AND kind = $2 AND number = $3"
+    );
+    let row = sqlx::query(AssertSqlSafe(sql))
+        .bind(tenant)
+        .bind(kind)
+        .bind(number)
+        .fetch_optional(tx.conn())
+        .await?;
+    row.as_ref().map(record).transpose()
+}
+
+/// What a list asks for; every filter is optional and they combine with AND.
+#[derive(Clone, Debug, Default)]
+pub struct Filter {
+    /// Record kind.
+    pub kind: Option<String>,
+    /// Exact state.
+    pub state: Option<String>,
+    /// State categories (any of).
+    pub categories: Vec<String>,
+    /// Priority.
+    pub priority: Option<String>,
+    /// Assignee (user id).
+    pub assignee: Option<String>,
+    /// Assignment group.
+    pub assignee_group: Option<String>,
+    /// Requester.
+    pub requester: Option<String>,
+    /// Configuration item.
+    pub ci_id: Option<String>,
+    /// Created at or after (Unix seconds).
+    pub created_from: Option<i64>,
+    /// Created before (Unix seconds).
+    pub created_to: Option<i64>,
+    /// Full-text query (see [`super::text::match_expression`]).
+    pub text: Option<String>,
+    /// Continue after this (updated_at, id), newest first.
+    pub after: Option<(i64, String)>,
+    /// At most this many (capped at 200).
+    pub limit: u32,
+}
+
+enum Arg {
+    Text(String),
+    Int(i64),
+}
+
+/// Records matching a filter, most recently changed first. The statement is
+/// assembled from this function's constants only; every value is bound.
+pub async fn list(tx: &mut TenantTx, f: &Filter) -> Result<Vec<Record>, StoreError> {
+    let tenant = tx.tenant().to_owned();
+    let backend = tx.backend();
+    let mut sql = format!("SELECT {COLUMNS} FROM desk_records WHERE tenant_id = $1");
+    let mut args: Vec<Arg> = vec![Arg::Text(tenant)];
+    let mut push = |sql: &mut String, clause: &str, arg: Arg| {
+        args.push(arg);
+        sql.push_str(&clause.replace('?', &format!("${}", args.len())));
+    };
+    let text_cols: [(&str, &Option<String>); 7] = [
+        ("kind", &f.kind),
+        ("state", &f.state),
+        ("priority", &f.priority),
+        ("assignee", &f.assignee),
+        ("assignee_group", &f.assignee_group),
+        ("requester", &f.requester),
+        ("ci_id", &f.ci_id),
+    ];
+    for (col, value) in text_cols {
+        if let Some(v) = value {
+            push(&mut sql, &format!(" AND {col} = ?"), Arg::Text(v.clone()));
+        }
+    }
+    if !f.categories.is_empty() {
+        sql.push_str(" AND state_category IN (");
+        for (i, c) in f.categories.iter().take(5).enumerate() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            push(&mut sql, "?", Arg::Text(c.clone()));
+        }
+        sql.push(')');
+    }
+    if let Some(from) = f.created_from {
+        push(&mut sql, " AND created_at >= ?", Arg::Int(from));
+    }
+    if let Some(to) = f.created_to {
+        push(&mut sql, " AND created_at < ?", Arg::Int(to));
+    }
+    if let Some(q) = f
+        .text
+        .as_deref()
+        .and_then(|q| super::text::match_expression(backend, q))
+    {
+        let inner = match backend {
+            Backend::Sqlite => {
+                "SELECT record_id FROM desk_text WHERE desk_text MATCH ? AND tenant_id = $1"
+            }
+            Backend::Postgres => {
+                "SELECT record_id FROM desk_text WHERE tenant_id = $1 AND doc @@ to_tsquery('simple', ?)"
+            }
+        };
+        push(&mut sql, &format!(" AND id IN ({inner})"), Arg::Text(q));
+    }
+    if let Some((at, id)) = &f.after {
+        args.push(Arg::Int(*at));
+        let n = args.len();
+        args.push(Arg::Text(id.clone()));
+        sql.push_str(&format!(
+            " AND (updated_at < ${n} OR (updated_at = ${n} AND id < ${}))",
+            n + 1
+        ));
+    }
+    sql.push_str(&format!(
+        " ORDER BY updated_at DESC, id DESC LIMIT {}",
+        f.limit.clamp(1, 200)
+    ));
+    let mut q = sqlx::query(AssertSqlSafe(sql));
+    for a in args {
+        q = match a {
+            Arg::Text(s) => q.bind(s),
+            Arg::Int(i) => q.bind(i),
+        };
+    }
+    let rows = q.fetch_all(tx.conn()).await?;
+    rows.iter().map(record).collect()
+}
+
+/// Records whose SLA clock is due at or before `before` and not yet at
+/// `breached`, for the escalation job.
+pub async fn due(tx: &mut TenantTx, before: i64, limit: u32) -> Result<Vec<Record>, StoreError> {
+    let tenant = tx.tenant().to_owned();
+    let sql = format!(
+        "SELECT {COLUMNS} FROM desk_records WHERE tenant_id = $1 AND sla_due_at IS NOT NULL AND sla_due_at <= $2 \
+         ORDER BY sla_due_at LIMIT $3"
+    );
+    let rows = sqlx::query(AssertSqlSafe(sql))
+        .bind(tenant)
+        .bind(before)
+        .bind(i64::from(limit))
+        .fetch_all(tx.conn())
+        .await?;
+    rows.iter().map(record).collect()
+}
+
+/// Links one record to another (`caused_by`, `part_of`, `relates_to`).
+pub async fn link(
+    tx: &mut TenantTx,
+    from: &str,
+    relation: &str,
+    to: &str,
+    at: i64,
+) -> Result<(), StoreError> {
+    let tenant = tx.tenant().to_owned();
+    sqlx::query(
+        "INSERT INTO desk_links (tenant_id, from_id, relation, to_id, created_at) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(tenant)
+    .bind(from)
+    .bind(relation)
+    .bind(to)
+    .bind(at)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// A link between records, seen from one of them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Link {
+    /// The other record.
+    pub other_id: String,
+    /// The relation, read from `from` to `to`.
+    pub relation: String,
+    /// Whether this record is the link's `from` side.
+    pub outgoing: bool,
+}
+
+/// Every link of a record, both directions.
+pub async fn links(tx: &mut TenantTx, id: &str) -> Result<Vec<Link>, StoreError> {
+    let tenant = tx.tenant().to_owned();
+    let rows = sqlx::query(
+        "SELECT to_id AS other, relation, CAST(1 AS BIGINT) AS outgoing FROM desk_links WHERE tenant_id = $1 AND from_id = $2 \
+         UNION ALL SELECT from_id AS other, relation, CAST(0 AS BIGINT) AS outgoing FROM desk_links WHERE tenant_id = $1 AND to_id = $2",
+    )
+    .bind(tenant)
+    .bind(id)
+    .fetch_all(tx.conn())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Link {
+                other_id: r.try_get("other")?,
+                relation: r.try_get("relation")?,
+                outgoing: r.try_get::<i64, _>("outgoing")? != 0,
+            })
+        })
+        .collect()
+}

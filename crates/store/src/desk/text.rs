@@ -1,0 +1,83 @@
+//! The full-text index over records and notes: SQLite FTS5 or a PostgreSQL
+//! tsvector with a GIN index, written in the same transaction as the text
+//! it indexes. Users type words; [`match_expression`] turns them into a
+//! safe query (every word a prefix, all required), never passing query
+//! syntax through.
+
+use crate::{Backend, StoreError, TenantTx};
+
+/// Most words a search uses.
+const MAX_WORDS: usize = 8;
+
+/// Indexes (or re-indexes) one source of text of a record.
+pub async fn put(
+    tx: &mut TenantTx,
+    record_id: &str,
+    source_id: &str,
+    body: &str,
+) -> Result<(), StoreError> {
+    let tenant = tx.tenant().to_owned();
+    sqlx::query("DELETE FROM desk_text WHERE tenant_id = $1 AND source_id = $2")
+        .bind(&tenant)
+        .bind(source_id)
+        .execute(tx.conn())
+        .await?;
+    sqlx::query(
+        "INSERT INTO desk_text (tenant_id, record_id, source_id, body) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(tenant)
+    .bind(record_id)
+    .bind(source_id)
+    .bind(body)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// The words of a user's query: letters and digits, lowercased, at most
+/// eight, each at most 64 characters.
+pub fn words(query: &str) -> Vec<String> {
+    query
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .take(MAX_WORDS)
+        .map(|w| w.chars().take(64).flat_map(char::to_lowercase).collect())
+        .collect()
+}
+
+/// The backend's query for a user's words (`None` when there are none):
+/// FTS5 `"w1"* AND "w2"*`, or tsquery `w1:* & w2:*`.
+pub fn match_expression(backend: Backend, query: &str) -> Option<String> {
+    let words = words(query);
+    if words.is_empty() {
+        return None;
+    }
+    let parts: Vec<String> = match backend {
+        Backend::Sqlite => words.iter().map(|w| format!("\"{w}\"*")).collect(),
+        Backend::Postgres => words.iter().map(|w| format!("{w}:*")).collect(),
+    };
+    Some(parts.join(match backend {
+        Backend::Sqlite => " AND ",
+        Backend::Postgres => " & ",
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_syntax_never_passes_through() {
+        assert_eq!(
+            match_expression(Backend::Sqlite, "Printer \"OR\" NEAR(x) *jam*").as_deref(),
+            Some("\"printer\"* AND \"or\"* AND \"near\"* AND \"x\"* AND \"jam\"*")
+        );
+        assert_eq!(
+            match_expression(Backend::Postgres, "vpn & !down:*").as_deref(),
+            Some("vpn:* & down:*")
+        );
+        assert_eq!(match_expression(Backend::Sqlite, " -- ';"), None);
+        assert_eq!(words("Ünïcode Straße").len(), 2);
+        assert_eq!(words(&"a ".repeat(100)).len(), MAX_WORDS);
+    }
+}
