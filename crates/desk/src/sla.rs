@@ -135,6 +135,9 @@ pub struct Reading {
     /// When it breaches if it keeps running (unix seconds); none once
     /// breached, stopped or paused.
     pub due: Option<i64>,
+    /// When its level next worsens if it keeps running: the warning moment
+    /// while ok, the breach while warning (unix seconds).
+    pub next_escalation: Option<i64>,
 }
 
 /// Both clocks of a record.
@@ -150,6 +153,14 @@ impl Clocks {
     /// The worse of the two levels.
     pub fn level(&self) -> Level {
         self.own.level.max(self.resolve.level)
+    }
+
+    /// The earliest moment either clock's level worsens.
+    pub fn next_escalation(&self) -> Option<i64> {
+        match (self.own.next_escalation, self.resolve.next_escalation) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 }
 
@@ -240,6 +251,15 @@ fn reading(
         .then(|| calendar.add(now, target - elapsed))
         .flatten()
         .map(Timestamp::as_second);
+    let warn_after =
+        SignedDuration::from_secs(t.saturating_mul(i64::from(policy.warn_percent)) / 100);
+    let next_escalation = match level {
+        Level::Ok if running => calendar
+            .add(now, warn_after - elapsed)
+            .map(Timestamp::as_second),
+        Level::Warning => due,
+        _ => None,
+    };
     Reading {
         elapsed_seconds: e,
         target_seconds: target.as_secs(),
@@ -248,5 +268,6 @@ fn reading(
         running,
         paused,
         due,
+        next_escalation,
     }
 }

@@ -107,6 +107,12 @@ fn clocks_warn_breach_and_stop() {
     let c = read(&p, &cal, Priority::P3, &history, t("2026-11-27T16:30")).unwrap();
     assert_eq!((c.own.level, c.own.percent), (Level::Ok, 50));
     assert_eq!(c.own.due, Some(t("2026-11-27T17:00").as_second()));
+    // It warns at 45 minutes, 16:45; the resolve clock (8 h) later.
+    assert_eq!(
+        c.own.next_escalation,
+        Some(t("2026-11-27T16:45").as_second())
+    );
+    assert_eq!(c.next_escalation(), Some(t("2026-11-27T16:45").as_second()));
     // Created at 16:30 instead, half the hour is left for Monday morning.
     let late = [at("2026-11-27T16:30", New)];
     let c = read(&p, &cal, Priority::P3, &late, t("2026-11-27T16:40")).unwrap();

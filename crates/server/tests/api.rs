@@ -579,6 +579,26 @@ async fn no_route_lets_one_tenant_reach_another_tenants_objects() {
             .await;
         assert_eq!(enrolled.status, StatusCode::CREATED, "{}", enrolled.text);
         let device = enrolled.body["device"]["id"].as_str().unwrap().to_owned();
+        let ci = a_admin
+            .post(
+                "/api/v1/desk/cis",
+                json!({"name": "a-server", "ci_type": "server"}),
+            )
+            .await
+            .body["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let incident = a_admin
+            .post(
+                "/api/v1/desk/records",
+                json!({"kind": "incident", "fields": {"title": "A's incident", "ci": ci}}),
+            )
+            .await
+            .body["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
         let a_ids = [
             a.id.clone(),
             a.admin.id.clone(),
@@ -587,6 +607,8 @@ async fn no_route_lets_one_tenant_reach_another_tenants_objects() {
             token.clone(),
             group.clone(),
             device.clone(),
+            ci.clone(),
+            incident.clone(),
         ];
         let b_admin = signed_in(&server, &b, &b.admin).await;
 
@@ -641,6 +663,13 @@ async fn no_route_lets_one_tenant_reach_another_tenants_objects() {
             "a-host"
         );
         // A's objects are all still there and intact.
+        let kept = a_admin
+            .get(&format!("/api/v1/desk/records/{incident}"))
+            .await;
+        assert_eq!(
+            (kept.body["version"].as_i64(), kept.body["state"].as_str()),
+            (Some(1), Some("new"))
+        );
         assert_eq!(
             a_admin
                 .get(&format!("/api/v1/sessions/{session}"))

@@ -8,6 +8,7 @@
 
 pub mod agents;
 pub mod crypto;
+pub mod desk;
 pub mod download;
 pub mod json;
 pub mod limits;

@@ -66,6 +66,8 @@ impl Role {
                     | Permission::ReadSessions
                     | Permission::OwnTokens
                     | Permission::ReadDevices
+                    | Permission::WorkDesk
+                    | Permission::ReadDesk
             ),
             Role::Auditor => matches!(
                 p,
@@ -73,6 +75,7 @@ impl Role {
                     | Permission::ReadAudit
                     | Permission::OwnTokens
                     | Permission::ReadDevices
+                    | Permission::ReadDesk
             ),
         }
     }
@@ -97,11 +100,17 @@ pub enum Permission {
     ManageDevices,
     /// See devices (experts: those of their groups).
     ReadDevices,
+    /// Raise, edit and move service desk records; manage configuration items.
+    WorkDesk,
+    /// Read service desk records and configuration items.
+    ReadDesk,
+    /// Set the desk's lifecycles, calendar, SLA targets and change board.
+    ManageDesk,
 }
 
 impl Permission {
     /// Every permission (and so every API-token scope).
-    pub const ALL: [Permission; 8] = [
+    pub const ALL: [Permission; 11] = [
         Permission::ManageUsers,
         Permission::ManageTenant,
         Permission::RunSessions,
@@ -110,6 +119,9 @@ impl Permission {
         Permission::OwnTokens,
         Permission::ManageDevices,
         Permission::ReadDevices,
+        Permission::WorkDesk,
+        Permission::ReadDesk,
+        Permission::ManageDesk,
     ];
 
     /// The API-token scope that carries this permission.
@@ -123,6 +135,9 @@ impl Permission {
             Permission::OwnTokens => "tokens",
             Permission::ManageDevices => "devices",
             Permission::ReadDevices => "devices:read",
+            Permission::WorkDesk => "desk",
+            Permission::ReadDesk => "desk:read",
+            Permission::ManageDesk => "desk:admin",
         }
     }
 }
@@ -330,6 +345,10 @@ mod tests {
         assert!(Role::Expert.permits(Permission::RunSessions));
         assert!(!Role::Auditor.permits(Permission::RunSessions));
         assert!(Role::Auditor.permits(Permission::ReadAudit));
+        assert!(Role::Expert.permits(Permission::WorkDesk));
+        assert!(!Role::Expert.permits(Permission::ManageDesk));
+        assert!(Role::Auditor.permits(Permission::ReadDesk));
+        assert!(!Role::Auditor.permits(Permission::WorkDesk));
         for r in [Role::TenantAdmin, Role::Expert, Role::Auditor] {
             assert_eq!(Role::parse(r.name()), Some(r));
         }

@@ -2,6 +2,8 @@
 
 mod agent_control;
 mod auth;
+mod desk;
+mod desk_cmdb;
 mod devices;
 mod health;
 mod logs;
@@ -15,7 +17,7 @@ use super::{Access, AppState, RouteSpec};
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::Method;
 use axum::http::request::Parts;
-use axum::routing::{MethodRouter, delete, get, post, put};
+use axum::routing::{MethodRouter, delete, get, patch, post, put};
 use std::convert::Infallible;
 use std::net::{IpAddr, SocketAddr};
 
@@ -319,6 +321,127 @@ pub(super) fn all() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             )
             .body::<devices::GroupExperts>(),
             put(devices::set_group_experts),
+        ),
+        (
+            spec(M::GET, "/api/v1/desk/records", Needs(ReadDesk), ""),
+            get(desk::list),
+        ),
+        (
+            spec(
+                M::POST,
+                "/api/v1/desk/records",
+                Needs(WorkDesk),
+                r#"{"kind":"incident","fields":{"title":"Printer jams","impact":"low","urgency":"high"}}"#,
+            )
+            .body::<desk::NewRecord>(),
+            post(desk::create),
+        ),
+        (
+            spec(M::GET, "/api/v1/desk/records/{id}", Needs(ReadDesk), ""),
+            get(desk::get),
+        ),
+        (
+            spec(
+                M::PATCH,
+                "/api/v1/desk/records/{id}",
+                Needs(WorkDesk),
+                r#"{"version":1,"fields":{"urgency":"medium"}}"#,
+            )
+            .body::<desk::Edit>(),
+            patch(desk::edit),
+        ),
+        (
+            spec(
+                M::POST,
+                "/api/v1/desk/records/{id}/transition",
+                Needs(WorkDesk),
+                r#"{"version":1,"to":"assigned","fields":{}}"#,
+            )
+            .body::<desk::Move>(),
+            post(desk::transition),
+        ),
+        (
+            spec(M::GET, "/api/v1/desk/records/{id}/notes", Needs(ReadDesk), ""),
+            get(desk::list_notes),
+        ),
+        (
+            spec(
+                M::POST,
+                "/api/v1/desk/records/{id}/notes",
+                Needs(WorkDesk),
+                r#"{"body":"Called the user back","public":false}"#,
+            )
+            .body::<desk::NewNote>(),
+            post(desk::add_note),
+        ),
+        (
+            spec(M::GET, "/api/v1/desk/records/{id}/history", Needs(ReadDesk), ""),
+            get(desk::list_history),
+        ),
+        (
+            spec(
+                M::POST,
+                "/api/v1/desk/records/{id}/links",
+                Needs(WorkDesk),
+                r#"{"to":"PRB-1","relation":"caused_by"}"#,
+            )
+            .body::<desk::NewLink>(),
+            post(desk::add_link),
+        ),
+        (
+            spec(
+                M::POST,
+                "/api/v1/desk/records/{id}/votes",
+                Needs(WorkDesk),
+                r#"{"vote":"approve","comment":"low risk"}"#,
+            )
+            .body::<desk::NewVote>(),
+            post(desk::vote),
+        ),
+        (
+            spec(M::GET, "/api/v1/desk/records/{id}/conflicts", Needs(ReadDesk), ""),
+            get(desk_cmdb::conflicts),
+        ),
+        (
+            spec(M::GET, "/api/v1/desk/cis", Needs(ReadDesk), ""),
+            get(desk_cmdb::list),
+        ),
+        (
+            spec(
+                M::POST,
+                "/api/v1/desk/cis",
+                Needs(WorkDesk),
+                r#"{"name":"srv-01","ci_type":"server","attributes":{"os":"Debian 13"}}"#,
+            )
+            .body::<desk_cmdb::NewCi>(),
+            post(desk_cmdb::create),
+        ),
+        (
+            spec(M::GET, "/api/v1/desk/cis/{id}", Needs(ReadDesk), ""),
+            get(desk_cmdb::get),
+        ),
+        (
+            spec(
+                M::POST,
+                "/api/v1/desk/cis/{id}/relations",
+                Needs(WorkDesk),
+                r#"{"relation":"runs-on","to":"srv-01"}"#,
+            )
+            .body::<desk_cmdb::NewRelation>(),
+            post(desk_cmdb::relate),
+        ),
+        (
+            spec(M::GET, "/api/v1/desk/settings", Needs(ReadDesk), ""),
+            get(desk_cmdb::get_settings),
+        ),
+        (
+            spec(
+                M::PUT,
+                "/api/v1/desk/settings",
+                Needs(ManageDesk),
+                r#"{"sla":{"targets":{"p1":{"own_minutes":15,"resolve_minutes":240}},"warn_percent":75}}"#,
+            ),
+            put(desk_cmdb::put_settings),
         ),
     ]
 }
