@@ -347,6 +347,16 @@ pub struct BenchArgs {
     /// frames each (made by `scripts/record-screen-corpus`, or your own).
     #[arg(long, default_value = "target/screen-corpus")]
     pub corpus: PathBuf,
+    /// `desk`: tickets generated in the measured tenant.
+    #[arg(long, default_value_t = 100_000)]
+    pub tickets: u64,
+    /// `desk`: PostgreSQL URL of the owning role (migrations), to measure
+    /// PostgreSQL too.
+    #[arg(long, requires = "pg_app")]
+    pub pg_owner: Option<String>,
+    /// `desk`: PostgreSQL URL of the application role.
+    #[arg(long, requires = "pg_owner")]
+    pub pg_app: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -365,6 +375,11 @@ pub enum BenchArea {
     /// recorded sequence, against zlib and PNG over the changed rectangles
     /// and against itself without copy detection.
     Codec,
+    /// Service desk: create rate, p95 of a filtered list of 50 and of a
+    /// full-text search over `--tickets` generated tickets in one tenant
+    /// (with noise tenants), on SQLite and, given `--pg-owner`/`--pg-app`,
+    /// PostgreSQL; against offset paging and LIKE search on the same data.
+    Desk,
     /// The browser's screen decoder (Chromium, through `web/test`) on the
     /// codec's recorded sequences, checked against the Rust reference
     /// decoder and timed against it; needs Node, `web/node_modules` and

@@ -409,3 +409,78 @@ async fn configuration_items_and_relations() {
         tx.commit().await.unwrap();
     }
 }
+
+#[tokio::test]
+async fn an_import_indexes_its_records_and_numbering_continues_after_it() {
+    for store in stores().await {
+        let a = tenant(&store).await;
+        let rows: Vec<records::Record> = (1..=1000)
+            .map(|n| {
+                incident(
+                    n,
+                    &format!(
+                        "Imported ticket {n} about {}",
+                        if n % 10 == 0 { "scanners" } else { "mail" }
+                    ),
+                    "p4",
+                    n,
+                )
+            })
+            .collect();
+        let mut tx = store.tenant(&a).await.unwrap();
+        records::import(&mut tx, &rows).await.unwrap();
+        tx.commit().await.unwrap();
+        let mut tx = store.tenant(&a).await.unwrap();
+        let hits = records::list(
+            &mut tx,
+            &records::Filter {
+                text: Some("scanner".into()),
+                limit: 200,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(hits.len(), 100);
+        assert_eq!(
+            history::states(&mut tx, &rows[5].id).await.unwrap().len(),
+            1
+        );
+        assert_eq!(
+            fernhand_store::desk::next_number(&mut tx, "incident")
+                .await
+                .unwrap(),
+            1001
+        );
+        // Replacing a source's text re-indexes it.
+        text::put(&mut tx, &rows[0].id, &rows[0].id, "now about scanners")
+            .await
+            .unwrap();
+        let hits = records::list(
+            &mut tx,
+            &records::Filter {
+                text: Some("scanners".into()),
+                limit: 200,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(hits.len(), 101);
+        let mail = records::list(
+            &mut tx,
+            &records::Filter {
+                text: Some("ticket 1 mail".into()),
+                limit: 200,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert!(
+            mail.iter().all(|r| r.id != rows[0].id),
+            "the old text is gone from the index"
+        );
+        tx.commit().await.unwrap();
+    }
+}

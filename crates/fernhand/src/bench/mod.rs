@@ -11,6 +11,7 @@ mod agents_node;
 mod browser;
 mod codec;
 pub mod corpus;
+mod desk;
 mod e2e;
 mod latency;
 mod relay;
@@ -69,6 +70,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
         BenchArea::Codec => codec::run(&args.corpus)?,
         BenchArea::Browser => browser::run(&args.corpus)?,
         BenchArea::Latency => latency::run()?,
+        BenchArea::Desk => desk::run(args)?,
     };
     print(&report, args.json);
     Ok(ExitCode::SUCCESS)

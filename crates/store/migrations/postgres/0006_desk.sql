@@ -148,6 +148,7 @@ CREATE TABLE desk_text (
     FOREIGN KEY (tenant_id, record_id) REFERENCES desk_records(tenant_id, id) ON DELETE CASCADE
 );
 CREATE INDEX desk_text_doc ON desk_text USING GIN (doc);
+CREATE INDEX desk_text_by_record ON desk_text (tenant_id, record_id);
 
 DO $$
 DECLARE t TEXT;

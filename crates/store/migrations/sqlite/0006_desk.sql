@@ -136,12 +136,33 @@ CREATE TABLE desk_settings (
 );
 
 -- Text of records and their notes, for search: one row per source (the
--- record itself, or one note). Kept by the repository, in the same
--- transaction as the source.
-CREATE VIRTUAL TABLE desk_text USING fts5(
-    tenant_id UNINDEXED,
-    record_id UNINDEXED,
-    source_id UNINDEXED,
+-- record itself, or one note), kept by the repository in the same
+-- transaction as the source. An FTS5 index over it (external content,
+-- kept in step by triggers) answers the searches; the plain table lets a
+-- source be replaced through its unique key instead of a scan.
+CREATE TABLE desk_text (
+    id INTEGER PRIMARY KEY,
+    tenant_id TEXT NOT NULL,
+    record_id TEXT NOT NULL,
+    source_id TEXT NOT NULL,
+    body TEXT NOT NULL,
+    UNIQUE (tenant_id, source_id),
+    FOREIGN KEY (tenant_id, record_id) REFERENCES desk_records(tenant_id, id) ON DELETE CASCADE
+);
+CREATE INDEX desk_text_by_record ON desk_text (tenant_id, record_id);
+CREATE VIRTUAL TABLE desk_text_fts USING fts5(
     body,
+    content = 'desk_text',
+    content_rowid = 'id',
     tokenize = 'unicode61 remove_diacritics 2'
 );
+CREATE TRIGGER desk_text_added AFTER INSERT ON desk_text BEGIN
+    INSERT INTO desk_text_fts (rowid, body) VALUES (new.id, new.body);
+END;
+CREATE TRIGGER desk_text_removed AFTER DELETE ON desk_text BEGIN
+    INSERT INTO desk_text_fts (desk_text_fts, rowid, body) VALUES ('delete', old.id, old.body);
+END;
+CREATE TRIGGER desk_text_changed AFTER UPDATE ON desk_text BEGIN
+    INSERT INTO desk_text_fts (desk_text_fts, rowid, body) VALUES ('delete', old.id, old.body);
+    INSERT INTO desk_text_fts (rowid, body) VALUES (new.id, new.body);
+END;

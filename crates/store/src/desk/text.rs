@@ -1,6 +1,6 @@
-//! The full-text index over records and notes: SQLite FTS5 or a PostgreSQL
-//! tsvector with a GIN index, written in the same transaction as the text
-//! it indexes. Users type words; [`match_expression`] turns them into a
+//! The full-text index over records and notes: SQLite FTS5 (external
+//! content, kept by triggers) or a PostgreSQL tsvector with a GIN index,
+//! written in the same transaction as the text it indexes. Users type words; [`match_expression`] turns them into a
 //! safe query (every word a prefix, all required), never passing query
 //! syntax through.
 
