@@ -748,6 +748,11 @@ async fn devices_enrol_once_stay_online_and_hear_an_experts_connect_request() {
         assert_eq!(first.status, StatusCode::CREATED, "{}", first.text);
         let again = anon.post("/api/v1/enrol", enrol).await;
         assert_eq!(again.status, StatusCode::UNAUTHORIZED, "single use");
+        // The machine is now a configuration item of the desk, linked to it.
+        let cis = admin.get("/api/v1/desk/cis?ci_type=device").await.body;
+        assert_eq!(cis[0]["name"], "till-3");
+        assert_eq!(cis[0]["attributes"]["os"], "Debian 12");
+        assert_eq!(cis[0]["device_id"], first.body["device"]["id"]);
         let forged = anon
             .post("/api/v1/enrol", json!({"token": format!("fhe_{}_{}", t.id, "B".repeat(43)), "name": "x", "os": "y"}))
             .await;
@@ -862,6 +867,12 @@ async fn devices_enrol_once_stay_online_and_hear_an_experts_connect_request() {
             StatusCode::NO_CONTENT
         );
         assert_eq!(control(&server, &credential).await.err(), Some(401));
+        // Its configuration item stays, no longer linked to a device.
+        let cis = admin.get("/api/v1/desk/cis?ci_type=device").await.body;
+        assert_eq!(
+            (cis[0]["name"].as_str(), &cis[0]["device_id"]),
+            (Some("till-3"), &serde_json::Value::Null)
+        );
         server.shutdown().await;
     }
 }

@@ -482,3 +482,184 @@ async fn the_impact_view_follows_relations_and_open_records() {
         server.shutdown().await;
     }
 }
+
+/// SLA clocks escalate once per level, on an injected clock: the warning at
+/// 75 % of time-to-own, the breach at 100 %; a pending incident's resolve
+/// clock does not move.
+#[tokio::test]
+async fn sla_clocks_escalate_once_per_level() {
+    use fernhand_desk::sla::Level;
+    use fernhand_server::app::desk::escalation::pass;
+    for server in servers().await {
+        let t = tenant(&server.state.store).await;
+        let admin = signed_in(&server, &t, &t.admin).await;
+        // Round the clock, P3 owned within 60 minutes, resolved within 600.
+        let hours: Vec<Value> = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+            .map(|d| json!({"day": d, "from": "00:00", "to": "24:00"}))
+            .to_vec();
+        let r = admin
+            .send(Method::PUT, "/api/v1/desk/settings", Some(json!({
+                "calendar": {"time_zone": "UTC", "hours": hours},
+                "sla": {"targets": {"p3": {"own_minutes": 60, "resolve_minutes": 600}}, "warn_percent": 75},
+            })))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        let r = admin
+            .post(
+                "/api/v1/desk/records",
+                json!({"kind": "incident", "fields": {"title": "Cannot print"}}),
+            )
+            .await;
+        let (id, created) = (
+            r.body["id"].as_str().unwrap().to_owned(),
+            r.body["created_at"].as_i64().unwrap(),
+        );
+        let store = &server.state.store;
+        let mine = |e: &Vec<fernhand_server::app::desk::escalation::Escalated>| {
+            e.iter()
+                .filter(|x| x.tenant == t.id)
+                .map(|x| x.level)
+                .collect::<Vec<_>>()
+        };
+        assert!(mine(&pass(store, created + 44 * 60).await.unwrap()).is_empty());
+        assert_eq!(
+            mine(&pass(store, created + 46 * 60).await.unwrap()),
+            [Level::Warning]
+        );
+        assert!(
+            mine(&pass(store, created + 47 * 60).await.unwrap()).is_empty(),
+            "once per level"
+        );
+        assert_eq!(
+            mine(&pass(store, created + 61 * 60).await.unwrap()),
+            [Level::Breached]
+        );
+        assert!(mine(&pass(store, created + 600 * 60).await.unwrap()).is_empty());
+        let h = admin
+            .get(&format!("/api/v1/desk/records/{id}/history"))
+            .await
+            .body;
+        let sla: Vec<&str> = h
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["field"] == "sla")
+            .map(|c| c["new_value"].as_str().unwrap())
+            .collect();
+        assert_eq!(sla, ["warning", "breached"]);
+        assert!(
+            h.as_array()
+                .unwrap()
+                .iter()
+                .any(|c| c["actor"] == "system:sla")
+        );
+        server.shutdown().await;
+    }
+}
+
+/// "Start remote session" on an incident opens a session linked to it; the
+/// record the expert's endpoint sends at the end lands on the incident with
+/// members, duration and transcript, searchable; once only.
+#[tokio::test]
+async fn a_remote_session_started_from_an_incident_is_recorded_on_it() {
+    for server in servers().await {
+        let t = tenant(&server.state.store).await;
+        let expert = signed_in(&server, &t, &t.expert).await;
+        let r = expert
+            .post(
+                "/api/v1/desk/records",
+                json!({"kind": "incident", "fields": {"title": "Outlook will not start"}}),
+            )
+            .await;
+        let id = r.body["id"].as_str().unwrap().to_owned();
+        let started = expert
+            .post("/api/v1/desk/records/INC-1/remote-session", json!({}))
+            .await;
+        assert_eq!(started.status, StatusCode::CREATED, "{}", started.text);
+        let session = started.body["session"]["id"].as_str().unwrap().to_owned();
+        assert_eq!(started.body["desk_record"], id.as_str());
+        assert!(started.body["grant"].is_string() || started.body["grant"].is_object());
+        let view = expert.get(&format!("/api/v1/desk/records/{id}")).await.body;
+        assert_eq!(view["sessions"][0]["session_id"], session.as_str());
+        assert!(view["sessions"][0]["summary"].is_null());
+
+        // A session not started from the desk has nothing to attach to.
+        let plain = expert.post("/api/v1/sessions", json!({})).await.body["session"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let summary = json!({
+            "members": [{"name": "Ana Expert", "role": "expert", "joined_at": 1000}, {"name": "Maria", "role": "customer", "joined_at": 1010}, {"name": "maria-pc", "role": "agent", "joined_at": 1030}],
+            "started_at": 1000, "ended_at": 1754,
+            "transcript": [{"at": 1012, "from": "Maria", "text": "Outlook crashes at the splash screen"}, {"at": 1100, "from": "Ana Expert", "text": "Starting it in safe mode now"}],
+            "files": [{"name": "outlook.log", "size": 5120, "sha256": "ab".repeat(32), "direction": "from_customer"}],
+            "diagnostics": {"os": "Debian 13", "memory_total": 16_000_000_000u64},
+        });
+        let r = expert
+            .post(&format!("/api/v1/sessions/{plain}/record"), summary.clone())
+            .await;
+        assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
+        // Bad records are refused whole.
+        let mut bad = summary.clone();
+        bad["ended_at"] = json!(10);
+        assert_eq!(
+            expert
+                .post(&format!("/api/v1/sessions/{session}/record"), bad)
+                .await
+                .status,
+            StatusCode::BAD_REQUEST
+        );
+        let mut bad = summary.clone();
+        bad["files"][0]["sha256"] = json!("not hex");
+        assert_eq!(
+            expert
+                .post(&format!("/api/v1/sessions/{session}/record"), bad)
+                .await
+                .status,
+            StatusCode::BAD_REQUEST
+        );
+
+        let r = expert
+            .post(
+                &format!("/api/v1/sessions/{session}/record"),
+                summary.clone(),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        assert_eq!(r.body["attached_to"][0], id.as_str());
+        let again = expert
+            .post(&format!("/api/v1/sessions/{session}/record"), summary)
+            .await;
+        assert_eq!(
+            again.status,
+            StatusCode::CONFLICT,
+            "once only: {}",
+            again.text
+        );
+
+        let view = expert.get(&format!("/api/v1/desk/records/{id}")).await.body;
+        let s = &view["sessions"][0]["summary"];
+        assert_eq!(s["duration_seconds"], 754);
+        assert_eq!(s["members"].as_array().unwrap().len(), 3);
+        assert_eq!(s["transcript"][1]["text"], "Starting it in safe mode now");
+        assert_eq!(s["files"][0]["name"], "outlook.log");
+        assert_eq!(s["diagnostics"]["os"], "Debian 13");
+        let found = records(&expert, "q=splash%20screen").await;
+        assert_eq!(found.len(), 1, "the transcript is searchable");
+        let h = expert
+            .get(&format!("/api/v1/desk/records/{id}/history"))
+            .await
+            .body;
+        let fields: Vec<&str> = h
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["field"].as_str().unwrap())
+            .collect();
+        assert!(
+            fields.contains(&"session") && fields.contains(&"session_record"),
+            "{fields:?}"
+        );
+        server.shutdown().await;
+    }
+}

@@ -50,6 +50,13 @@ impl SplitMix {
     }
 }
 
+/// The most frequent words of any text.
+const FILLER_WORDS: &[&str] = &[
+    "the", "and", "to", "is", "on", "it", "in", "not", "my", "since", "after", "with", "when",
+    "for", "this", "again", "please", "can", "we", "user", "does", "all", "of", "from", "at",
+    "but", "no", "now", "today", "help",
+];
+
 const SUPPORT_WORDS: &[&str] = &[
     "printer",
     "vpn",
@@ -112,7 +119,11 @@ fn vocabulary() -> Vec<String> {
     let syllables = [
         "ka", "lo", "ri", "mu", "te", "sa", "no", "vi", "pe", "dor", "ban", "sel", "tu", "ge", "fi",
     ];
-    let mut words: Vec<String> = SUPPORT_WORDS.iter().map(|w| (*w).to_owned()).collect();
+    let mut words: Vec<String> = FILLER_WORDS
+        .iter()
+        .chain(SUPPORT_WORDS)
+        .map(|w| (*w).to_owned())
+        .collect();
     let mut rng = SplitMix(7);
     while words.len() < 5000 {
         let n = 2 + rng.below(3);
@@ -133,7 +144,9 @@ fn sentence(rng: &mut SplitMix, vocab: &[String], words: usize) -> String {
         .join(" ")
 }
 
-fn generated(rng: &mut SplitMix, vocab: &[String], number: i64, now: i64) -> Record {
+/// Ticket `number` of `total`, raised over the last three years in
+/// number order (as desks number them), changed within 30 days after.
+fn generated(rng: &mut SplitMix, vocab: &[String], number: i64, total: i64, now: i64) -> Record {
     let kind = match rng.below(100) {
         0..85 => "incident",
         85..93 => "problem",
@@ -147,7 +160,9 @@ fn generated(rng: &mut SplitMix, vocab: &[String], number: i64, now: i64) -> Rec
         92..96 => ("new", "new"),
         _ => ("pending", "pending"),
     };
-    let created = now - i64::try_from(rng.below(3 * 365 * 86_400)).unwrap_or(0);
+    let span = 3 * 365 * 86_400;
+    let created =
+        now - span + span * number / total.max(1) - i64::try_from(rng.below(3600)).unwrap_or(0);
     let updated = created + i64::try_from(rng.below(30 * 86_400)).unwrap_or(0);
     Record {
         id: format!("{:032x}", rng.next() as u128 | ((rng.next() as u128) << 64)),
@@ -197,7 +212,13 @@ async fn fill(
         let rows: Vec<Record> = (0..n)
             .map(|_| {
                 number += 1;
-                generated(&mut rng, vocab, number, now)
+                generated(
+                    &mut rng,
+                    vocab,
+                    number,
+                    i64::try_from(tickets).unwrap_or(i64::MAX),
+                    now,
+                )
             })
             .collect();
         let mut tx = store.tenant(tenant).await?;
@@ -268,7 +289,7 @@ async fn create_rate(
         while start.elapsed() < per_side / 4 {
             let mut tx = store.tenant(tenant).await?;
             let number = fernhand_store::desk::next_number(&mut tx, "release").await?;
-            let mut r = generated(&mut rng, &vocab, number, fernhand_store::now());
+            let mut r = generated(&mut rng, &vocab, number, number, fernhand_store::now());
             r.kind = "release".into();
             records::insert(&mut tx, &r).await?;
             tx.commit().await?;
@@ -357,8 +378,9 @@ async fn search_p95(
     let (mut ours, mut base, mut hits) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..SAMPLES {
         // Words of middling frequency: a search that finds a page of tickets.
-        let w1 = &vocab[20 + rng.below(200)];
-        let w2 = &vocab[20 + rng.below(400)];
+        let head = FILLER_WORDS.len();
+        let w1 = &vocab[head + rng.below(200)];
+        let w2 = &vocab[head + rng.below(800)];
         let f = Filter {
             text: Some(format!("{w1} {w2}")),
             limit: 50,

@@ -288,6 +288,9 @@ pub async fn start(opts: ServeOptions) -> Result<Running, ServeError> {
     };
     tasks.push(tokio::spawn(presence::beat(state.clone())));
     tasks.push(tokio::spawn(housekeeping::run(state.clone())));
+    tasks.push(tokio::spawn(crate::app::desk::escalation::run(
+        state.store.clone(),
+    )));
     if let Some(listener) = fernhand_store::replicas::listen(&state.store).await? {
         tasks.push(tokio::spawn(presence::relay_notices(
             state.clone(),

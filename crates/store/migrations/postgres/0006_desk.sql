@@ -21,9 +21,11 @@ CREATE TABLE desk_cis (
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL,
     PRIMARY KEY (tenant_id, id),
-    UNIQUE (tenant_id, name),
-    FOREIGN KEY (tenant_id, device_id) REFERENCES devices(tenant_id, id) ON DELETE SET NULL
+    UNIQUE (tenant_id, name)
 );
+-- device_id names an enrolled device while it exists; removing the device
+-- clears it (a composite key cannot SET NULL one column on both backends).
+CREATE INDEX desk_cis_by_device ON desk_cis (tenant_id, device_id);
 
 CREATE TABLE desk_ci_relations (
     tenant_id TEXT NOT NULL,
@@ -58,7 +60,8 @@ CREATE TABLE desk_records (
     sla_due_at BIGINT,
     PRIMARY KEY (tenant_id, id),
     UNIQUE (tenant_id, kind, number),
-    FOREIGN KEY (tenant_id, ci_id) REFERENCES desk_cis(tenant_id, id) ON DELETE SET NULL
+    -- An item with records is retired, not deleted.
+    FOREIGN KEY (tenant_id, ci_id) REFERENCES desk_cis(tenant_id, id)
 );
 CREATE INDEX desk_records_by_kind ON desk_records (tenant_id, kind, updated_at DESC, id);
 CREATE INDEX desk_records_by_category ON desk_records (tenant_id, kind, state_category, updated_at DESC, id);
@@ -127,6 +130,22 @@ CREATE TABLE desk_votes (
     FOREIGN KEY (tenant_id, record_id) REFERENCES desk_records(tenant_id, id) ON DELETE CASCADE
 );
 
+-- Remote support sessions started from a record, and the session record
+-- (members, times, transcript, files, diagnostics) the expert's endpoint
+-- attaches when it ends: the server never sees session content otherwise.
+CREATE TABLE desk_record_sessions (
+    tenant_id TEXT NOT NULL,
+    record_id TEXT NOT NULL,
+    session_id TEXT NOT NULL,
+    started_by TEXT NOT NULL,
+    started_at BIGINT NOT NULL,
+    summary TEXT,
+    attached_at BIGINT,
+    PRIMARY KEY (tenant_id, record_id, session_id),
+    FOREIGN KEY (tenant_id, record_id) REFERENCES desk_records(tenant_id, id) ON DELETE CASCADE
+);
+CREATE INDEX desk_record_sessions_by_session ON desk_record_sessions (tenant_id, session_id);
+
 CREATE TABLE desk_settings (
     tenant_id TEXT NOT NULL REFERENCES tenants(id),
     name TEXT NOT NULL,
@@ -154,7 +173,7 @@ DO $$
 DECLARE t TEXT;
 BEGIN
     FOREACH t IN ARRAY ARRAY['desk_counters', 'desk_cis', 'desk_ci_relations', 'desk_records', 'desk_history',
-                             'desk_state_log', 'desk_notes', 'desk_links', 'desk_votes', 'desk_settings', 'desk_text'] LOOP
+                             'desk_state_log', 'desk_notes', 'desk_links', 'desk_votes', 'desk_settings', 'desk_text', 'desk_record_sessions'] LOOP
         EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
         EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', t);
         EXECUTE format(
@@ -165,5 +184,5 @@ END $$;
 
 -- History and the state log are append-only for the application.
 GRANT SELECT, INSERT, UPDATE, DELETE ON desk_counters, desk_cis, desk_ci_relations, desk_records, desk_notes,
-    desk_links, desk_votes, desk_settings, desk_text TO fernhand_app;
+    desk_links, desk_votes, desk_settings, desk_text, desk_record_sessions TO fernhand_app;
 GRANT SELECT, INSERT ON desk_history, desk_state_log TO fernhand_app;

@@ -21,9 +21,11 @@ CREATE TABLE desk_cis (
     created_at INTEGER NOT NULL,
     updated_at INTEGER NOT NULL,
     PRIMARY KEY (tenant_id, id),
-    UNIQUE (tenant_id, name),
-    FOREIGN KEY (tenant_id, device_id) REFERENCES devices(tenant_id, id) ON DELETE SET NULL
+    UNIQUE (tenant_id, name)
 );
+-- device_id names an enrolled device while it exists; removing the device
+-- clears it (a composite key cannot SET NULL one column on both backends).
+CREATE INDEX desk_cis_by_device ON desk_cis (tenant_id, device_id);
 
 CREATE TABLE desk_ci_relations (
     tenant_id TEXT NOT NULL,
@@ -58,7 +60,8 @@ CREATE TABLE desk_records (
     sla_due_at INTEGER,
     PRIMARY KEY (tenant_id, id),
     UNIQUE (tenant_id, kind, number),
-    FOREIGN KEY (tenant_id, ci_id) REFERENCES desk_cis(tenant_id, id) ON DELETE SET NULL
+    -- An item with records is retired, not deleted.
+    FOREIGN KEY (tenant_id, ci_id) REFERENCES desk_cis(tenant_id, id)
 );
 CREATE INDEX desk_records_by_kind ON desk_records (tenant_id, kind, updated_at DESC, id);
 CREATE INDEX desk_records_by_category ON desk_records (tenant_id, kind, state_category, updated_at DESC, id);
@@ -127,6 +130,22 @@ CREATE TABLE desk_votes (
     FOREIGN KEY (tenant_id, record_id) REFERENCES desk_records(tenant_id, id) ON DELETE CASCADE
 );
 
+-- Remote support sessions started from a record, and the session record
+-- (members, times, transcript, files, diagnostics) the expert's endpoint
+-- attaches when it ends: the server never sees session content otherwise.
+CREATE TABLE desk_record_sessions (
+    tenant_id TEXT NOT NULL,
+    record_id TEXT NOT NULL,
+    session_id TEXT NOT NULL,
+    started_by TEXT NOT NULL,
+    started_at INTEGER NOT NULL,
+    summary TEXT,
+    attached_at INTEGER,
+    PRIMARY KEY (tenant_id, record_id, session_id),
+    FOREIGN KEY (tenant_id, record_id) REFERENCES desk_records(tenant_id, id) ON DELETE CASCADE
+);
+CREATE INDEX desk_record_sessions_by_session ON desk_record_sessions (tenant_id, session_id);
+
 CREATE TABLE desk_settings (
     tenant_id TEXT NOT NULL REFERENCES tenants(id),
     name TEXT NOT NULL,
@@ -154,7 +173,9 @@ CREATE VIRTUAL TABLE desk_text_fts USING fts5(
     body,
     content = 'desk_text',
     content_rowid = 'id',
-    tokenize = 'unicode61 remove_diacritics 2'
+    tokenize = 'unicode61 remove_diacritics 2',
+    -- Every search word is a prefix: index 2- to 4-letter prefixes.
+    prefix = '2 3 4'
 );
 CREATE TRIGGER desk_text_added AFTER INSERT ON desk_text BEGIN
     INSERT INTO desk_text_fts (rowid, body) VALUES (new.id, new.body);

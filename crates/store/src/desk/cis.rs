@@ -177,3 +177,15 @@ pub async fn relations(tx: &mut TenantTx) -> Result<Vec<Relation>, StoreError> {
         })
         .collect()
 }
+
+/// Forgets a removed device: its item stays, no longer linked.
+pub async fn unlink_device(tx: &mut TenantTx, device_id: &str, at: i64) -> Result<(), StoreError> {
+    let tenant = tx.tenant().to_owned();
+    sqlx::query("UPDATE desk_cis SET device_id = NULL, updated_at = $1 WHERE tenant_id = $2 AND device_id = $3")
+        .bind(at)
+        .bind(tenant)
+        .bind(device_id)
+        .execute(tx.conn())
+        .await?;
+    Ok(())
+}

@@ -9,6 +9,7 @@ pub mod cis;
 pub mod history;
 pub mod notes;
 pub mod records;
+pub mod sessions;
 pub mod settings;
 pub mod text;
 pub mod votes;

@@ -217,11 +217,60 @@ enum Arg {
 
 /// Records matching a filter, most recently changed first. The statement is
 /// assembled from this function's constants only; every value is bound.
+///
+/// Full-text matches on SQLite are taken newest-indexed first (every edit
+/// re-indexes a record, so that is recent activity): the first attempt
+/// looks at the newest [`SEARCH_WINDOW`] matches only, which keeps a search
+/// for a common word as fast as one for a rare word; only if that yields
+/// less than a page are all matches considered.
 pub async fn list(tx: &mut TenantTx, f: &Filter) -> Result<Vec<Record>, StoreError> {
+    let windowed = f.text.is_some() && tx.backend() == Backend::Sqlite;
+    let limit = usize::try_from(f.limit.clamp(1, 200)).unwrap_or(200);
+    if windowed {
+        let found = list_with(tx, f, Some(SEARCH_WINDOW)).await?;
+        if found.len() >= limit {
+            return Ok(found);
+        }
+    }
+    list_with(tx, f, None).await
+}
+
+/// Newest full-text matches a first search attempt considers (SQLite).
+pub const SEARCH_WINDOW: u32 = 5000;
+
+async fn list_with(
+    tx: &mut TenantTx,
+    f: &Filter,
+    window: Option<u32>,
+) -> Result<Vec<Record>, StoreError> {
     let tenant = tx.tenant().to_owned();
     let backend = tx.backend();
-    let mut sql = format!("SELECT {COLUMNS} FROM desk_records WHERE tenant_id = $1");
+    let text = f
+        .text
+        .as_deref()
+        .and_then(|q| super::text::match_expression(backend, q));
     let mut args: Vec<Arg> = vec![Arg::Text(tenant)];
+    let mut sql = match (&text, backend) {
+        // Drive the search from the index: the matches (by rowid), their
+        // records by primary key, then the other filters.
+        (Some(q), Backend::Sqlite) => {
+            args.push(Arg::Text(q.clone()));
+            let cap = window.map_or(String::new(), |w| format!(" ORDER BY rowid DESC LIMIT {w}"));
+            format!(
+                "SELECT {COLUMNS} FROM (SELECT DISTINCT record_id FROM desk_text WHERE +tenant_id = $1 AND id IN \
+                 (SELECT rowid FROM desk_text_fts WHERE desk_text_fts MATCH $2{cap})) m \
+                 CROSS JOIN desk_records ON desk_records.tenant_id = $1 AND desk_records.id = m.record_id WHERE tenant_id = $1"
+            )
+        }
+        (Some(q), Backend::Postgres) => {
+            args.push(Arg::Text(q.clone()));
+            format!(
+                "SELECT {COLUMNS} FROM desk_records WHERE tenant_id = $1 AND id IN \
+                 (SELECT record_id FROM desk_text WHERE tenant_id = $1 AND doc @@ to_tsquery('simple', $2))"
+            )
+        }
+        (None, _) => format!("SELECT {COLUMNS} FROM desk_records WHERE tenant_id = $1"),
+    };
     let mut push = |sql: &mut String, clause: &str, arg: Arg| {
         args.push(arg);
         sql.push_str(&clause.replace('?', &format!("${}", args.len())));
@@ -255,22 +304,6 @@ pub async fn list(tx: &mut TenantTx, f: &Filter) -> Result<Vec<Record>, StoreErr
     }
     if let Some(to) = f.created_to {
         push(&mut sql, " AND created_at < ?", Arg::Int(to));
-    }
-    if let Some(q) = f
-        .text
-        .as_deref()
-        .and_then(|q| super::text::match_expression(backend, q))
-    {
-        let inner = match backend {
-            Backend::Sqlite => {
-                "SELECT t.record_id FROM desk_text_fts f JOIN desk_text t ON t.id = f.rowid \
-                 WHERE desk_text_fts MATCH ? AND t.tenant_id = $1"
-            }
-            Backend::Postgres => {
-                "SELECT record_id FROM desk_text WHERE tenant_id = $1 AND doc @@ to_tsquery('simple', ?)"
-            }
-        };
-        push(&mut sql, &format!(" AND id IN ({inner})"), Arg::Text(q));
     }
     if let Some((at, id)) = &f.after {
         args.push(Arg::Int(*at));
@@ -378,14 +411,18 @@ const IMPORT_BATCH: usize = 400;
 /// search. Multi-row statements keep a million records to minutes.
 pub async fn import(tx: &mut TenantTx, rows: &[Record]) -> Result<(), StoreError> {
     let tenant = tx.tenant().to_owned();
-    for chunk in rows.chunks(IMPORT_BATCH) {
+    // Oldest activity first, so the search index's order is that of
+    // activity, as it is for records edited here.
+    let mut ordered: Vec<&Record> = rows.iter().collect();
+    ordered.sort_by_key(|r| r.updated_at);
+    for chunk in ordered.chunks(IMPORT_BATCH) {
         let mut sql = String::from(
             "INSERT INTO desk_records (tenant_id, id, kind, number, title, description, state, state_category, priority, \
              assignee_group, assignee, requester, ci_id, fields, created_by, created_at, updated_at, version, sla_level, sla_due_at) VALUES ",
         );
         placeholders(&mut sql, chunk.len(), 20);
         let mut q = sqlx::query(AssertSqlSafe(sql));
-        for r in chunk {
+        for r in chunk.iter().copied() {
             q = q
                 .bind(tenant.clone())
                 .bind(r.id.clone())

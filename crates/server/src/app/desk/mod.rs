@@ -4,7 +4,9 @@
 //! tenant transaction carries the record, its history, state log, search
 //! text and audit entry, so a refused or failed request writes nothing.
 
+pub mod escalation;
 pub mod fields;
+pub mod inventory;
 pub mod records;
 pub mod settings;
 

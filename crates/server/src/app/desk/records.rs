@@ -460,5 +460,6 @@ pub async fn view(
         "transitions": moves,
         "links": linked,
         "approval": approval,
+        "sessions": fernhand_store::desk::sessions::of_record(tx, &r.id).await?,
     }))
 }

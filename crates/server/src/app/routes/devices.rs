@@ -182,6 +182,10 @@ pub async fn enrol(
         },
     )
     .await?;
+    let mut reported = serde_json::Map::new();
+    reported.insert("os".into(), json!(device.os));
+    crate::app::desk::inventory::device_reported(&mut tx, &device.id, name, &reported, now())
+        .await?;
     audit::append(
         &mut tx,
         "device",
@@ -312,6 +316,7 @@ pub async fn remove(principal: Principal, Path(id): Path<String>) -> Result<Stat
     if !devices::remove(&mut tx, &id).await? {
         return Err(Problem::not_found());
     }
+    fernhand_store::desk::cis::unlink_device(&mut tx, &id, now()).await?;
     audit::append(
         &mut tx,
         &principal.user.id,

@@ -4,6 +4,7 @@ mod agent_control;
 mod auth;
 mod desk;
 mod desk_cmdb;
+mod desk_sessions;
 mod devices;
 mod health;
 mod logs;
@@ -397,6 +398,25 @@ pub(super) fn all() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             )
             .body::<desk::NewVote>(),
             post(desk::vote),
+        ),
+        (
+            spec(
+                M::POST,
+                "/api/v1/desk/records/{id}/remote-session",
+                Needs(RunSessions),
+                "{}",
+            ),
+            post(desk_sessions::start),
+        ),
+        (
+            spec(
+                M::POST,
+                "/api/v1/sessions/{id}/record",
+                Needs(RunSessions),
+                r#"{"members":[{"name":"Ana","role":"expert","joined_at":1},{"name":"Maria","role":"customer","joined_at":2}],"started_at":1,"ended_at":300,"transcript":[{"at":5,"from":"Ana","text":"Hello"}],"files":[]}"#,
+            )
+            .body::<desk_sessions::Summary>(),
+            post(desk_sessions::attach),
         ),
         (
             spec(M::GET, "/api/v1/desk/records/{id}/conflicts", Needs(ReadDesk), ""),

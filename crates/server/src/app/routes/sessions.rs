@@ -80,17 +80,32 @@ pub async fn create(
     principal: Principal,
 ) -> Result<(StatusCode, Json<serde_json::Value>), Problem> {
     principal.require(Permission::RunSessions)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(open(&state, &principal, None).await?),
+    ))
+}
+
+/// Opens an attended session led by the caller: locators reserved, the
+/// record stored and audited, the leader's broker grant issued. With
+/// `desk_record`, the session is linked to that desk record in the same
+/// transaction as the session record.
+pub async fn open(
+    state: &AppState,
+    principal: &Principal,
+    desk_record: Option<&str>,
+) -> Result<serde_json::Value, Problem> {
     let session_id = fernhand_store::new_id()?;
     let tenant = principal.tenant_id.clone();
     let code_locator = reserve(
-        &state,
+        state,
         || JoinCode::generate_locator().ok(),
         &tenant,
         &session_id,
     )
     .await?;
     let link_locator = reserve(
-        &state,
+        state,
         || JoinLink::generate_locator().ok(),
         &tenant,
         &session_id,
@@ -110,9 +125,28 @@ pub async fn create(
         &principal.user.id,
         "session.start",
         &record.id,
-        &json!({}),
+        &json!({"desk_record": desk_record}),
     )
     .await?;
+    if let Some(desk_record) = desk_record {
+        let at = now();
+        fernhand_store::desk::sessions::link(
+            &mut tx,
+            desk_record,
+            &record.id,
+            &principal.user.id,
+            at,
+        )
+        .await?;
+        fernhand_store::desk::history::append(
+            &mut tx,
+            desk_record,
+            at,
+            &principal.user.id,
+            &[("session".into(), None, Some(record.id.clone()))],
+        )
+        .await?;
+    }
     tx.commit().await?;
     let (t, s) = ids(&tenant, &record.id)?;
     let grant = state
@@ -126,15 +160,12 @@ pub async fn create(
             Duration::from_secs(u64::try_from(LOCATOR_SECONDS).unwrap_or(43_200)),
         )
         .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({
-            "session": record,
-            "member": 1,
-            "grant": grant,
-            "tickets": "/broker/v1/tickets",
-        })),
-    ))
+    Ok(json!({
+        "session": record,
+        "member": 1,
+        "grant": grant,
+        "tickets": "/broker/v1/tickets",
+    }))
 }
 
 #[derive(Deserialize, JsonSchema)]
