@@ -198,6 +198,18 @@ impl Store {
         Ok(())
     }
 
+    /// Refresh the query planner's statistics where the database does not
+    /// do it itself: SQLite's `PRAGMA optimize` (analyses the tables whose
+    /// contents changed enough). PostgreSQL's autovacuum does this already.
+    pub async fn optimize(&self) -> Result<(), StoreError> {
+        if self.backend == Backend::Sqlite {
+            sqlx::query("PRAGMA optimize=0x10002")
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(())
+    }
+
     /// Which database this is.
     pub fn backend(&self) -> Backend {
         self.backend

@@ -267,6 +267,8 @@ async fn create_rate(
     fields.insert("urgency".into(), json!("medium"));
     // Alternate rounds so load changes hit both alike.
     let (mut ours, mut base) = (Vec::new(), Vec::new());
+    let mut rng = SplitMix(99);
+    let vocab = [String::from("bare")];
     for _ in 0..4 {
         let (mut n, start) = (0u64, Instant::now());
         while start.elapsed() < per_side / 4 {
@@ -284,8 +286,6 @@ async fn create_rate(
         }
         ours.push(n as f64 / start.elapsed().as_secs_f64());
         let (mut n, start) = (0u64, Instant::now());
-        let mut rng = SplitMix(99);
-        let vocab = [String::from("bare")];
         while start.elapsed() < per_side / 4 {
             let mut tx = store.tenant(tenant).await?;
             let number = fernhand_store::desk::next_number(&mut tx, "release").await?;
@@ -427,11 +427,17 @@ async fn measure(
     }
     eprintln!("{label}: loading {} tickets", args.tickets);
     let load = fill(&store, &tenant, args.tickets, 42, vocab).await?;
-    if store.backend() == Backend::Postgres {
-        // Fresh statistics, as autovacuum would have after such a load.
-        let mut tx = store.tenant(&tenant).await?;
-        sqlx::query("ANALYZE").execute(tx.conn()).await.ok();
+    // Fresh planner statistics, as the server's housekeeping (SQLite) or
+    // autovacuum (PostgreSQL, run by the owning role) has after a load.
+    store.optimize().await?;
+    if let Some(owner) = &args.pg_owner
+        && store.backend() == Backend::Postgres
+    {
+        let owner = Store::open(owner, 1).await?;
+        let mut tx = owner.platform().await?;
+        sqlx::query("ANALYZE").execute(tx.conn()).await?;
         tx.commit().await?;
+        owner.close().await;
     }
     let size = if args.tickets >= 1_000_000 {
         format!("{}M", args.tickets / 1_000_000)
@@ -497,7 +503,11 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<Report> {
         std::fs::create_dir_all(&dir)?;
         let store = Store::embedded(&dir.join("desk.db")).await?;
         rows.extend(measure(store, "sqlite", args, &vocab).await?);
-        std::fs::remove_dir_all(&dir).ok();
+        if std::env::var_os("FERNHAND_BENCH_KEEP").is_some() {
+            eprintln!("kept the SQLite database in {}", dir.display());
+        } else {
+            std::fs::remove_dir_all(&dir).ok();
+        }
         if let (Some(owner), Some(app)) = (&args.pg_owner, &args.pg_app) {
             Store::migrate(owner).await?;
             let store = Store::open(app, 8).await?;

@@ -1,6 +1,7 @@
 //! Periodic clean-up the data does not do by itself: expired browser
 //! sessions are deleted (they already stopped working when they expired;
-//! this keeps the table from growing). Idempotent, so every replica may run
+//! this keeps the table from growing), and SQLite's planner statistics are
+//! refreshed. Idempotent, so every replica may run
 //! it. Expired join locators are reused when a new one collides, and go
 //! when their session ends.
 
@@ -22,6 +23,8 @@ pub async fn sweep(state: &AppState) -> Result<u64, fernhand_store::StoreError> 
         deleted += sessions::delete_expired(&mut tx).await?;
         tx.commit().await?;
     }
+    // Keep the planner's statistics fresh as the desk's tables grow.
+    state.store.optimize().await?;
     Ok(deleted)
 }
 

@@ -4,7 +4,7 @@
 
 use crate::{StoreError, TenantTx};
 use serde::Serialize;
-use sqlx::Row;
+use sqlx::{AssertSqlSafe, Row};
 
 /// One change of one field.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -23,6 +23,61 @@ pub struct Change {
     pub new_value: Option<String>,
 }
 
+/// The first lines of a new record: the state it starts in and its
+/// history from seq 1 (nothing to look up first).
+pub async fn begin(
+    tx: &mut TenantTx,
+    record_id: &str,
+    first: &Entered,
+    actor: &str,
+    changes: &[(String, Option<String>, Option<String>)],
+) -> Result<(), StoreError> {
+    let tenant = tx.tenant().to_owned();
+    sqlx::query("INSERT INTO desk_state_log (tenant_id, record_id, seq, at, state, category) VALUES ($1, $2, 1, $3, $4, $5)")
+        .bind(&tenant)
+        .bind(record_id)
+        .bind(first.at)
+        .bind(&first.state)
+        .bind(&first.category)
+        .execute(tx.conn())
+        .await?;
+    insert_changes(tx, record_id, 0, first.at, actor, changes).await
+}
+
+async fn insert_changes(
+    tx: &mut TenantTx,
+    record_id: &str,
+    after_seq: i64,
+    at: i64,
+    actor: &str,
+    changes: &[(String, Option<String>, Option<String>)],
+) -> Result<(), StoreError> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let tenant = tx.tenant().to_owned();
+    let mut sql = String::from(
+        "INSERT INTO desk_history (tenant_id, record_id, seq, at, actor, field, old_value, new_value) VALUES ",
+    );
+    super::placeholders(&mut sql, changes.len(), 8);
+    let mut q = sqlx::query(AssertSqlSafe(sql));
+    let mut seq = after_seq;
+    for (field, old, new) in changes {
+        seq += 1;
+        q = q
+            .bind(tenant.clone())
+            .bind(record_id.to_owned())
+            .bind(seq)
+            .bind(at)
+            .bind(actor.to_owned())
+            .bind(field.clone())
+            .bind(old.clone())
+            .bind(new.clone());
+    }
+    q.execute(tx.conn()).await?;
+    Ok(())
+}
+
 /// Appends changes to a record's history, in order.
 pub async fn append(
     tx: &mut TenantTx,
@@ -39,25 +94,7 @@ pub async fn append(
     .bind(record_id)
     .fetch_one(tx.conn())
     .await?;
-    let mut seq = last.unwrap_or(0);
-    for (field, old, new) in changes {
-        seq += 1;
-        sqlx::query(
-            "INSERT INTO desk_history (tenant_id, record_id, seq, at, actor, field, old_value, new_value) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(&tenant)
-        .bind(record_id)
-        .bind(seq)
-        .bind(at)
-        .bind(actor)
-        .bind(field)
-        .bind(old)
-        .bind(new)
-        .execute(tx.conn())
-        .await?;
-    }
-    Ok(())
+    insert_changes(tx, record_id, last.unwrap_or(0), at, actor, changes).await
 }
 
 /// A record's history, oldest first.

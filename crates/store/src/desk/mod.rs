@@ -30,3 +30,20 @@ pub async fn next_number(tx: &mut TenantTx, kind: &str) -> Result<i64, StoreErro
     .await?;
     Ok(n)
 }
+
+/// Appends `($1, …, $k), (…)` to `sql`: placeholders for `rows` rows of
+/// `columns` values, for multi-row statements.
+pub(crate) fn placeholders(sql: &mut String, rows: usize, columns: usize) {
+    let mut n = 0;
+    for r in 0..rows {
+        sql.push_str(if r == 0 { "(" } else { ", (" });
+        for c in 0..columns {
+            n += 1;
+            if c > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("${n}"));
+        }
+        sql.push(')');
+    }
+}

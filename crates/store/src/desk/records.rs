@@ -113,7 +113,7 @@ pub async fn insert(tx: &mut TenantTx, r: &Record) -> Result<(), StoreError> {
     .bind(r.sla_due_at)
     .execute(tx.conn())
     .await
-    .map_err(|e| StoreError::conflict_on(e, "record number"))?;
+    .map_err(|e| StoreError::conflict_on(e, "record (id or number)"))?;
     Ok(())
 }
 
@@ -210,6 +210,9 @@ pub struct Filter {
     pub limit: u32,
 }
 
+/// The state categories, in the order the partial indexes name them.
+const CATEGORIES: [&str; 5] = ["new", "active", "pending", "resolved", "closed"];
+
 enum Arg {
     Text(String),
     Int(i64),
@@ -218,13 +221,13 @@ enum Arg {
 /// Records matching a filter, most recently changed first. The statement is
 /// assembled from this function's constants only; every value is bound.
 ///
-/// Full-text matches on SQLite are taken newest-indexed first (every edit
+/// Full-text matches are taken newest-indexed first (every edit
 /// re-indexes a record, so that is recent activity): the first attempt
 /// looks at the newest [`SEARCH_WINDOW`] matches only, which keeps a search
 /// for a common word as fast as one for a rare word; only if that yields
 /// less than a page are all matches considered.
 pub async fn list(tx: &mut TenantTx, f: &Filter) -> Result<Vec<Record>, StoreError> {
-    let windowed = f.text.is_some() && tx.backend() == Backend::Sqlite;
+    let windowed = f.text.is_some();
     let limit = usize::try_from(f.limit.clamp(1, 200)).unwrap_or(200);
     if windowed {
         let found = list_with(tx, f, Some(SEARCH_WINDOW)).await?;
@@ -264,9 +267,10 @@ async fn list_with(
         }
         (Some(q), Backend::Postgres) => {
             args.push(Arg::Text(q.clone()));
+            let cap = window.map_or(String::new(), |w| format!(" ORDER BY id DESC LIMIT {w}"));
             format!(
                 "SELECT {COLUMNS} FROM desk_records WHERE tenant_id = $1 AND id IN \
-                 (SELECT record_id FROM desk_text WHERE tenant_id = $1 AND doc @@ to_tsquery('simple', $2))"
+                 (SELECT record_id FROM desk_text WHERE tenant_id = $1 AND doc @@ to_tsquery('simple', $2){cap})"
             )
         }
         (None, _) => format!("SELECT {COLUMNS} FROM desk_records WHERE tenant_id = $1"),
@@ -290,14 +294,18 @@ async fn list_with(
         }
     }
     if !f.categories.is_empty() {
-        sql.push_str(" AND state_category IN (");
-        for (i, c) in f.categories.iter().take(5).enumerate() {
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            push(&mut sql, "?", Arg::Text(c.clone()));
+        // Literals (from the fixed set only), so the planner can match the
+        // partial indexes of open records.
+        let mut known: Vec<&str> = CATEGORIES
+            .iter()
+            .copied()
+            .filter(|c| f.categories.iter().any(|x| x == c))
+            .collect();
+        if known.is_empty() {
+            known.push("none");
         }
-        sql.push(')');
+        let list: Vec<String> = known.iter().map(|c| format!("'{c}'")).collect();
+        sql.push_str(&format!(" AND state_category IN ({})", list.join(", ")));
     }
     if let Some(from) = f.created_from {
         push(&mut sql, " AND created_at >= ?", Arg::Int(from));
@@ -309,10 +317,8 @@ async fn list_with(
         args.push(Arg::Int(*at));
         let n = args.len();
         args.push(Arg::Text(id.clone()));
-        sql.push_str(&format!(
-            " AND (updated_at < ${n} OR (updated_at = ${n} AND id < ${}))",
-            n + 1
-        ));
+        // A row-value comparison keeps the index range usable.
+        sql.push_str(&format!(" AND (updated_at, id) < (${n}, ${})", n + 1));
     }
     sql.push_str(&format!(
         " ORDER BY updated_at DESC, id DESC LIMIT {}",
@@ -420,7 +426,7 @@ pub async fn import(tx: &mut TenantTx, rows: &[Record]) -> Result<(), StoreError
             "INSERT INTO desk_records (tenant_id, id, kind, number, title, description, state, state_category, priority, \
              assignee_group, assignee, requester, ci_id, fields, created_by, created_at, updated_at, version, sla_level, sla_due_at) VALUES ",
         );
-        placeholders(&mut sql, chunk.len(), 20);
+        super::placeholders(&mut sql, chunk.len(), 20);
         let mut q = sqlx::query(AssertSqlSafe(sql));
         for r in chunk.iter().copied() {
             q = q
@@ -452,7 +458,7 @@ pub async fn import(tx: &mut TenantTx, rows: &[Record]) -> Result<(), StoreError
         let mut sql = String::from(
             "INSERT INTO desk_state_log (tenant_id, record_id, seq, at, state, category) VALUES ",
         );
-        placeholders(&mut sql, chunk.len(), 6);
+        super::placeholders(&mut sql, chunk.len(), 6);
         let mut q = sqlx::query(AssertSqlSafe(sql));
         for r in chunk {
             q = q
@@ -467,7 +473,7 @@ pub async fn import(tx: &mut TenantTx, rows: &[Record]) -> Result<(), StoreError
 
         let mut sql =
             String::from("INSERT INTO desk_text (tenant_id, record_id, source_id, body) VALUES ");
-        placeholders(&mut sql, chunk.len(), 4);
+        super::placeholders(&mut sql, chunk.len(), 4);
         let mut q = sqlx::query(AssertSqlSafe(sql));
         for r in chunk {
             q = q
@@ -498,20 +504,4 @@ pub async fn import(tx: &mut TenantTx, rows: &[Record]) -> Result<(), StoreError
         .await?;
     }
     Ok(())
-}
-
-/// `($1, …, $k), (…)` for `rows` rows of `columns` values.
-fn placeholders(sql: &mut String, rows: usize, columns: usize) {
-    let mut n = 0;
-    for r in 0..rows {
-        sql.push_str(if r == 0 { "(" } else { ", (" });
-        for c in 0..columns {
-            n += 1;
-            if c > 0 {
-                sql.push_str(", ");
-            }
-            sql.push_str(&format!("${n}"));
-        }
-        sql.push(')');
-    }
 }

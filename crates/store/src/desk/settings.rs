@@ -31,3 +31,14 @@ pub async fn put(tx: &mut TenantTx, name: &str, value: &str, at: i64) -> Result<
     .await?;
     Ok(())
 }
+
+/// Every setting the tenant set, by name.
+pub async fn all(tx: &mut TenantTx) -> Result<Vec<(String, String)>, StoreError> {
+    let tenant = tx.tenant().to_owned();
+    Ok(
+        sqlx::query_as("SELECT name, value FROM desk_settings WHERE tenant_id = $1")
+            .bind(tenant)
+            .fetch_all(tx.conn())
+            .await?,
+    )
+}

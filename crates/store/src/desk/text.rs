@@ -34,6 +34,26 @@ pub async fn put(
     Ok(())
 }
 
+/// Indexes the text of a new source (nothing to replace).
+pub async fn add(
+    tx: &mut TenantTx,
+    record_id: &str,
+    source_id: &str,
+    body: &str,
+) -> Result<(), StoreError> {
+    let tenant = tx.tenant().to_owned();
+    sqlx::query(
+        "INSERT INTO desk_text (tenant_id, record_id, source_id, body) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(tenant)
+    .bind(record_id)
+    .bind(source_id)
+    .bind(body)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
 /// The words of a user's query: letters and digits, lowercased, at most
 /// eight, each at most 64 characters.
 pub fn words(query: &str) -> Vec<String> {

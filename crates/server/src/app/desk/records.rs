@@ -144,17 +144,17 @@ async fn refresh_sla(
     Ok(())
 }
 
+/// What search finds a record by: its reference, title and description.
+fn search_text(r: &Record) -> Result<String, Problem> {
+    let reference = Reference {
+        kind: kind_of(r)?,
+        number: u64::try_from(r.number).unwrap_or(0),
+    };
+    Ok(format!("{reference} {} {}", r.title, r.description))
+}
+
 async fn index(tx: &mut TenantTx, r: &Record) -> Result<(), Problem> {
-    let body = format!(
-        "{} {} {}",
-        Reference {
-            kind: kind_of(r)?,
-            number: u64::try_from(r.number).unwrap_or(0)
-        },
-        r.title,
-        r.description
-    );
-    text::put(tx, &r.id, &r.id, &body).await?;
+    text::put(tx, &r.id, &r.id, &search_text(r)?).await?;
     Ok(())
 }
 
@@ -212,11 +212,10 @@ pub async fn create(
         .as_ref()
         .and_then(Clocks::next_escalation);
     records::insert(tx, &r).await?;
-    history::enter_state(tx, &r.id, &first).await?;
     let mut changes = vec![("created".to_owned(), None, Some(r.state.clone()))];
     changes.extend(fields::diff(&Map::new(), &values));
-    history::append(tx, &r.id, now, actor, &changes).await?;
-    index(tx, &r).await?;
+    history::begin(tx, &r.id, &first, actor, &changes).await?;
+    text::add(tx, &r.id, &r.id, &search_text(&r)?).await?;
     Ok(r)
 }
 

@@ -39,10 +39,13 @@ pub const NAMES: [&str; 7] = [
     "lifecycle.release",
 ];
 
-async fn stored<T: DeserializeOwned>(tx: &mut TenantTx, name: &str) -> Result<Option<T>, Problem> {
-    match settings::get(tx, name).await? {
+fn parse<T: DeserializeOwned>(
+    stored: &[(String, String)],
+    name: &str,
+) -> Result<Option<T>, Problem> {
+    match stored.iter().find(|(n, _)| n == name) {
         None => Ok(None),
-        Some(text) => serde_json::from_str(&text).map(Some).map_err(|e| {
+        Some((_, text)) => serde_json::from_str(text).map(Some).map_err(|e| {
             tracing::error!(setting = name, error = %e, "stored desk setting does not parse");
             Problem::internal()
         }),
@@ -53,18 +56,16 @@ impl DeskSettings {
     /// The tenant's settings (defaults where unset): Monday to Friday,
     /// 08:00–18:00 UTC, ITIL lifecycles, common SLA targets, no board.
     pub async fn load(tx: &mut TenantTx) -> Result<DeskSettings, Problem> {
+        let stored = settings::all(tx).await?;
         let mut lifecycles = Vec::new();
         for kind in RecordKind::ALL {
-            let l = stored(tx, &format!("lifecycle.{}", kind.name()))
-                .await?
+            let l = parse(&stored, &format!("lifecycle.{}", kind.name()))?
                 .unwrap_or_else(|| Lifecycle::default_for(kind));
             lifecycles.push(l);
         }
-        let calendar = stored(tx, "calendar")
-            .await?
-            .unwrap_or_else(default_calendar);
-        let sla = stored(tx, "sla").await?.unwrap_or_default();
-        let cab = stored(tx, "cab").await?;
+        let calendar = parse(&stored, "calendar")?.unwrap_or_else(default_calendar);
+        let sla = parse(&stored, "sla")?.unwrap_or_default();
+        let cab = parse(&stored, "cab")?;
         let built = calendar.build().ok();
         Ok(DeskSettings {
             lifecycles,

@@ -106,6 +106,11 @@ pub struct Summary {
 impl Summary {
     fn check(&self) -> Result<(), Problem> {
         let bad = |m: &str| Err(Problem::bad_request(m.to_owned()));
+        const YEAR_9999: i64 = 253_402_300_799;
+        if !(0..=YEAR_9999).contains(&self.started_at) || !(0..=YEAR_9999).contains(&self.ended_at)
+        {
+            return bad("started_at and ended_at are Unix seconds");
+        }
         if self.ended_at < self.started_at {
             return bad("ended_at is before started_at");
         }
