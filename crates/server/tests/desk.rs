@@ -565,10 +565,17 @@ async fn a_remote_session_started_from_an_incident_is_recorded_on_it() {
     for server in servers().await {
         let t = tenant(&server.state.store).await;
         let expert = signed_in(&server, &t, &t.expert).await;
+        let pc = expert
+            .post(
+                "/api/v1/desk/cis",
+                json!({"name": "maria-pc", "ci_type": "device", "attributes": {"owner": "Maria"}}),
+            )
+            .await;
+        let pc = pc.body["id"].as_str().unwrap().to_owned();
         let r = expert
             .post(
                 "/api/v1/desk/records",
-                json!({"kind": "incident", "fields": {"title": "Outlook will not start"}}),
+                json!({"kind": "incident", "fields": {"title": "Outlook will not start", "ci": pc}}),
             )
             .await;
         let id = r.body["id"].as_str().unwrap().to_owned();
@@ -644,6 +651,15 @@ async fn a_remote_session_started_from_an_incident_is_recorded_on_it() {
         assert_eq!(s["transcript"][1]["text"], "Starting it in safe mode now");
         assert_eq!(s["files"][0]["name"], "outlook.log");
         assert_eq!(s["diagnostics"]["os"], "Debian 13");
+        // The diagnostics refreshed the incident's device item, keeping
+        // what the desk had added.
+        let item = expert.get(&format!("/api/v1/desk/cis/{pc}")).await.body;
+        assert_eq!(item["ci"]["attributes"]["os"], "Debian 13");
+        assert_eq!(
+            item["ci"]["attributes"]["diagnostics"]["memory_total"],
+            16_000_000_000u64
+        );
+        assert_eq!(item["ci"]["attributes"]["owner"], "Maria");
         let found = records(&expert, "q=splash%20screen").await;
         assert_eq!(found.len(), 1, "the transcript is searchable");
         let h = expert

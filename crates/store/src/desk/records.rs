@@ -86,35 +86,47 @@ fn record(r: &sqlx::any::AnyRow) -> Result<Record, StoreError> {
 /// [`super::next_number`]).
 pub async fn insert(tx: &mut TenantTx, r: &Record) -> Result<(), StoreError> {
     let tenant = tx.tenant().to_owned();
-    sqlx::query(
-        "INSERT INTO desk_records (tenant_id, id, kind, number, title, description, state, state_category, priority, \
-         assignee_group, assignee, requester, ci_id, fields, created_by, created_at, updated_at, version, sla_level, sla_due_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
-    )
-    .bind(tenant)
-    .bind(&r.id)
-    .bind(&r.kind)
-    .bind(r.number)
-    .bind(&r.title)
-    .bind(&r.description)
-    .bind(&r.state)
-    .bind(&r.state_category)
-    .bind(&r.priority)
-    .bind(&r.assignee_group)
-    .bind(&r.assignee)
-    .bind(&r.requester)
-    .bind(&r.ci_id)
-    .bind(serde_json::Value::Object(r.fields.clone()).to_string())
-    .bind(&r.created_by)
-    .bind(r.created_at)
-    .bind(r.updated_at)
-    .bind(r.version)
-    .bind(&r.sla_level)
-    .bind(r.sla_due_at)
-    .execute(tx.conn())
-    .await
-    .map_err(|e| StoreError::conflict_on(e, "record (id or number)"))?;
+    bind_record(sqlx::query(AssertSqlSafe(insert_sql(1))), &tenant, r)
+        .execute(tx.conn())
+        .await
+        .map_err(|e| StoreError::conflict_on(e, "record (id or number)"))?;
     Ok(())
+}
+
+/// `INSERT` of `rows` records.
+fn insert_sql(rows: usize) -> String {
+    let mut sql = String::from(
+        "INSERT INTO desk_records (tenant_id, id, kind, number, title, description, state, state_category, priority, \
+         assignee_group, assignee, requester, ci_id, fields, created_by, created_at, updated_at, version, sla_level, sla_due_at) VALUES ",
+    );
+    super::placeholders(&mut sql, rows, 20);
+    sql
+}
+
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
+
+/// Binds one record's twenty values, in [`insert_sql`]'s order.
+fn bind_record<'q>(q: AnyQuery<'q>, tenant: &str, r: &Record) -> AnyQuery<'q> {
+    q.bind(tenant.to_owned())
+        .bind(r.id.clone())
+        .bind(r.kind.clone())
+        .bind(r.number)
+        .bind(r.title.clone())
+        .bind(r.description.clone())
+        .bind(r.state.clone())
+        .bind(r.state_category.clone())
+        .bind(r.priority.clone())
+        .bind(r.assignee_group.clone())
+        .bind(r.assignee.clone())
+        .bind(r.requester.clone())
+        .bind(r.ci_id.clone())
+        .bind(serde_json::Value::Object(r.fields.clone()).to_string())
+        .bind(r.created_by.clone())
+        .bind(r.created_at)
+        .bind(r.updated_at)
+        .bind(r.version)
+        .bind(r.sla_level.clone())
+        .bind(r.sla_due_at)
 }
 
 /// Writes an edited record if nobody changed it since `r.version` was read;
@@ -422,38 +434,13 @@ pub async fn import(tx: &mut TenantTx, rows: &[Record]) -> Result<(), StoreError
     let mut ordered: Vec<&Record> = rows.iter().collect();
     ordered.sort_by_key(|r| r.updated_at);
     for chunk in ordered.chunks(IMPORT_BATCH) {
-        let mut sql = String::from(
-            "INSERT INTO desk_records (tenant_id, id, kind, number, title, description, state, state_category, priority, \
-             assignee_group, assignee, requester, ci_id, fields, created_by, created_at, updated_at, version, sla_level, sla_due_at) VALUES ",
-        );
-        super::placeholders(&mut sql, chunk.len(), 20);
-        let mut q = sqlx::query(AssertSqlSafe(sql));
+        let mut q = sqlx::query(AssertSqlSafe(insert_sql(chunk.len())));
         for r in chunk.iter().copied() {
-            q = q
-                .bind(tenant.clone())
-                .bind(r.id.clone())
-                .bind(r.kind.clone())
-                .bind(r.number)
-                .bind(r.title.clone())
-                .bind(r.description.clone())
-                .bind(r.state.clone())
-                .bind(r.state_category.clone())
-                .bind(r.priority.clone())
-                .bind(r.assignee_group.clone())
-                .bind(r.assignee.clone())
-                .bind(r.requester.clone())
-                .bind(r.ci_id.clone())
-                .bind(serde_json::Value::Object(r.fields.clone()).to_string())
-                .bind(r.created_by.clone())
-                .bind(r.created_at)
-                .bind(r.updated_at)
-                .bind(r.version)
-                .bind(r.sla_level.clone())
-                .bind(r.sla_due_at);
+            q = bind_record(q, &tenant, r);
         }
         q.execute(tx.conn())
             .await
-            .map_err(|e| StoreError::conflict_on(e, "record number"))?;
+            .map_err(|e| StoreError::conflict_on(e, "record (id or number)"))?;
 
         let mut sql = String::from(
             "INSERT INTO desk_state_log (tenant_id, record_id, seq, at, state, category) VALUES ",

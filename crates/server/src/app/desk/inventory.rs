@@ -1,7 +1,8 @@
 //! Devices feed the configuration database: an enrolled agent's machine
 //! becomes a `device` configuration item (linked to the device, with what
 //! the agent reported), so tickets and the impact view can name it, and an
-//! expert can connect to it from its page.
+//! expert can connect to it from its page; the diagnostics snapshot of a
+//! session on a ticket refreshes the ticket's device item.
 
 use crate::app::problem::Problem;
 use fernhand_store::TenantTx;
@@ -45,4 +46,32 @@ pub async fn device_reported(
     };
     cis::insert(tx, &ci).await?;
     Ok(ci)
+}
+
+/// Stores a diagnostics snapshot on a device item (other kinds of item are
+/// left alone): the report under `diagnostics`, its time under
+/// `diagnostics_at`, and the OS and host name at the top level when the
+/// report names them.
+pub async fn diagnostics_reported(
+    tx: &mut TenantTx,
+    ci_id: &str,
+    diagnostics: &Map<String, Value>,
+    at: i64,
+) -> Result<(), Problem> {
+    let Some(mut ci) = cis::get(tx, ci_id).await? else {
+        return Ok(());
+    };
+    if ci.ci_type != "device" {
+        return Ok(());
+    }
+    for key in ["os", "hostname"] {
+        if let Some(v @ Value::String(_)) = diagnostics.get(key) {
+            ci.attributes.insert(key.into(), v.clone());
+        }
+    }
+    ci.attributes
+        .insert("diagnostics".into(), Value::Object(diagnostics.clone()));
+    ci.attributes.insert("diagnostics_at".into(), json!(at));
+    cis::set_attributes(tx, &ci.id, &ci.attributes, at).await?;
+    Ok(())
 }

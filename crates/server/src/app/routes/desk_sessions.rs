@@ -181,6 +181,13 @@ pub async fn attach(
         .map(|l| format!("{}: {}\n", l.from, l.text))
         .collect();
     for r in &records {
+        // The machine's diagnostics refresh its configuration item.
+        if let Some(Value::Object(diagnostics)) = &body.diagnostics
+            && let Some(record) = fernhand_store::desk::records::get(&mut tx, r).await?
+            && let Some(ci) = record.ci_id.as_deref()
+        {
+            crate::app::desk::inventory::diagnostics_reported(&mut tx, ci, diagnostics, t).await?;
+        }
         history::append(
             &mut tx,
             r,
