@@ -254,6 +254,51 @@ async fn an_incident_lives_its_lifecycle_and_refused_moves_write_nothing() {
             )
             .await;
         assert_eq!(r.status, StatusCode::FORBIDDEN);
+        // An edited lifecycle that would strand the closed incident is
+        // refused; one that keeps every state in use is taken.
+        let admin = signed_in(&server, &t, &t.admin).await;
+        let mut lifecycle = admin.get("/api/v1/desk/settings").await.body["lifecycles"][0].clone();
+        assert_eq!(lifecycle["kind"], "incident");
+        let mut stranding = lifecycle.clone();
+        stranding["states"]
+            .as_array_mut()
+            .unwrap()
+            .retain(|st| st["id"] != "closed");
+        stranding["states"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"id": "done", "label": "Done", "category": "closed"}));
+        for tr in stranding["transitions"].as_array_mut().unwrap() {
+            if tr["to"] == "closed" {
+                tr["to"] = json!("done");
+            }
+        }
+        let r = admin
+            .send(
+                Method::PUT,
+                "/api/v1/desk/settings",
+                Some(json!({"lifecycle.incident": stranding})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
+        assert!(r.text.contains("closed"), "{}", r.text);
+        lifecycle["states"][1]["label"] = json!("With an engineer");
+        let r = admin
+            .send(
+                Method::PUT,
+                "/api/v1/desk/settings",
+                Some(json!({"lifecycle.incident": lifecycle})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        assert_eq!(
+            expert.get("/api/v1/desk/records/INC-2").await.body["state_label"],
+            "New"
+        );
+        assert_eq!(
+            r.body["lifecycles"][0]["states"][1]["label"],
+            "With an engineer"
+        );
         server.shutdown().await;
     }
 }

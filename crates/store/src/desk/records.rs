@@ -364,6 +364,18 @@ pub async fn due(tx: &mut TenantTx, before: i64, limit: u32) -> Result<Vec<Recor
     rows.iter().map(record).collect()
 }
 
+/// The states records of a kind are in now.
+pub async fn states_in_use(tx: &mut TenantTx, kind: &str) -> Result<Vec<String>, StoreError> {
+    let tenant = tx.tenant().to_owned();
+    Ok(sqlx::query_scalar(
+        "SELECT DISTINCT state FROM desk_records WHERE tenant_id = $1 AND kind = $2",
+    )
+    .bind(tenant)
+    .bind(kind)
+    .fetch_all(tx.conn())
+    .await?)
+}
+
 /// Links one record to another (`caused_by`, `part_of`, `relates_to`).
 pub async fn link(
     tx: &mut TenantTx,

@@ -5,10 +5,9 @@
 //! replica at once: each record is written with its version, so two
 //! replicas cannot escalate the same level twice.
 
-use super::records::{clocks, kind_of};
+use super::records::{clocks, reference_of};
 use super::settings::DeskSettings;
 use crate::app::problem::Problem;
-use fernhand_desk::Reference;
 use fernhand_desk::sla::Level;
 use fernhand_store::desk::{history, records};
 use fernhand_store::{Store, audit, tenants};
@@ -47,8 +46,12 @@ pub async fn pass(store: &Store, now: i64) -> Result<Vec<Escalated>, Problem> {
     let mut out = Vec::new();
     for tenant in ids {
         let mut tx = store.tenant(&tenant).await?;
+        let due = records::due(&mut tx, now, BATCH).await?;
+        if due.is_empty() {
+            continue;
+        }
         let s = DeskSettings::load(&mut tx).await?;
-        for mut r in records::due(&mut tx, now, BATCH).await? {
+        for mut r in due {
             let Some(c) = clocks(&mut tx, &s, &r, now).await? else {
                 r.sla_due_at = None;
                 records::update(&mut tx, &r).await?;
@@ -64,11 +67,7 @@ pub async fn pass(store: &Store, now: i64) -> Result<Vec<Escalated>, Problem> {
                 continue; // another replica got there first
             }
             if let Some(l) = raised {
-                let reference = Reference {
-                    kind: kind_of(&r)?,
-                    number: u64::try_from(r.number).unwrap_or(0),
-                }
-                .to_string();
+                let reference = reference_of(&r).ok_or_else(Problem::internal)?.to_string();
                 history::append(
                     &mut tx,
                     &r.id,

@@ -144,12 +144,17 @@ async fn refresh_sla(
     Ok(())
 }
 
+/// A stored record's reference (`INC-42`); `None` only for a corrupt row.
+pub fn reference_of(r: &Record) -> Option<Reference> {
+    Some(Reference {
+        kind: RecordKind::parse(&r.kind)?,
+        number: u64::try_from(r.number).ok()?,
+    })
+}
+
 /// What search finds a record by: its reference, title and description.
 fn search_text(r: &Record) -> Result<String, Problem> {
-    let reference = Reference {
-        kind: kind_of(r)?,
-        number: u64::try_from(r.number).unwrap_or(0),
-    };
+    let reference = reference_of(r).ok_or_else(Problem::internal)?;
     Ok(format!("{reference} {} {}", r.title, r.description))
 }
 
@@ -425,13 +430,7 @@ pub async fn view(
     let mut linked = Vec::new();
     for l in links {
         if let Some(o) = records::get(tx, &l.other_id).await? {
-            let reference = RecordKind::parse(&o.kind).map(|k| {
-                Reference {
-                    kind: k,
-                    number: u64::try_from(o.number).unwrap_or(0),
-                }
-                .to_string()
-            });
+            let reference = reference_of(&o).map(|r| r.to_string());
             linked.push(json!({"id": o.id, "reference": reference, "title": o.title, "relation": l.relation, "outgoing": l.outgoing, "state": o.state}));
         }
     }
@@ -444,7 +443,7 @@ pub async fn view(
     };
     Ok(json!({
         "id": r.id,
-        "reference": Reference { kind, number: u64::try_from(r.number).unwrap_or(0) }.to_string(),
+        "reference": reference_of(r).map(|r| r.to_string()),
         "kind": r.kind,
         "state": r.state,
         "state_label": lifecycle.state(&r.state).map(|st| st.label.clone()),

@@ -134,6 +134,14 @@ pub async fn put(
             let l: Lifecycle =
                 serde_json::from_value(value.clone()).map_err(|e| bad(e.to_string()))?;
             l.validate(kind).map_err(|e| bad(e.to_string()))?;
+            // Records must not be stranded in a state the edit drops.
+            for state in fernhand_store::desk::records::states_in_use(tx, kind.name()).await? {
+                if l.state(&state).is_none() {
+                    return Err(Problem::conflict(format!(
+                        "{kind} records are in state {state:?}, which this lifecycle drops; move them out first"
+                    )));
+                }
+            }
         }
     }
     settings::put(tx, name, &value.to_string(), at).await?;

@@ -132,13 +132,7 @@ pub async fn list(
 }
 
 fn summary(r: &records::Record) -> Value {
-    let reference = RecordKind::parse(&r.kind).map(|k| {
-        fernhand_desk::Reference {
-            kind: k,
-            number: u64::try_from(r.number).unwrap_or(0),
-        }
-        .to_string()
-    });
+    let reference = desk::reference_of(r).map(|r| r.to_string());
     json!({
         "id": r.id, "reference": reference, "kind": r.kind, "title": r.title, "state": r.state,
         "state_category": r.state_category, "priority": r.priority, "assignee": r.assignee,
