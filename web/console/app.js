@@ -124,9 +124,45 @@ async function enter() {
   const answer = await api.call('GET', '/api/v1/me');
   if (answer.mfa_outstanding) return secondFactor({});
   me = answer.user;
+  if (me?.role === 'requester') {
+    location.assign('/portal');
+    return;
+  }
   who.textContent = `${answer.user.name} (${answer.user.email})`;
   signOutButton.hidden = false;
+  const asked = new URLSearchParams(location.search);
+  if (asked.size) history.replaceState(null, '', '/');
+  const next = asked.get('next');
+  if (next && /^\/(desk|portal)(\/|\?|$)/.test(next)) {
+    location.assign(next);
+    return;
+  }
+  const record = asked.get('desk');
+  if (record) return deskSession(record);
+  const device = asked.get('device');
+  if (device) {
+    try {
+      return connectDevice(await api.call('GET', `/api/v1/devices/${encodeURIComponent(device)}`));
+    } catch (e) {
+      say(message(e));
+    }
+  }
   await dashboard(answer);
+}
+
+/** Start a remote session from a desk record (the desk's "Start remote session"). @param {string} record */
+async function deskSession(record) {
+  /** @type {ReturnType<typeof sessionPage> | null} */
+  let view = null;
+  try {
+    const s = await ExpertSession.openForRecord(record, me?.name ?? 'An expert', (_s, what) => view?.update(what));
+    view = sessionPage(s);
+  } catch (e) {
+    page(
+      'Session',
+      h('section', { class: 'card narrow', role: 'alert' }, h('h2', {}, 'The session did not start'), h('p', {}, message(e)), h('a', { class: 'button', href: `/desk/${encodeURIComponent(record)}` }, 'Back to the record')),
+    );
+  }
 }
 
 signOutButton.addEventListener('click', async () => {
@@ -286,6 +322,30 @@ function sessionPage(s) {
         h('button', { type: 'button', onclick: () => navigator.clipboard?.writeText(s.link) }, 'Copy link'),
       )
     : null;
+  const fromDesk = s.desk
+    ? h(
+        'section',
+        { class: 'card', 'aria-labelledby': 'desk-title' },
+        h('h2', { id: 'desk-title' }, 'From the service desk'),
+        h('p', {}, 'This session is linked to ', h('a', { href: `/desk/${encodeURIComponent(s.desk.reference)}`, 'data-testid': 'desk-record' }, s.desk.reference), '; its record is attached there when it ends.'),
+        s.desk.email && s.link
+          ? h(
+              'p',
+              {},
+              h(
+                'a',
+                {
+                  class: 'button',
+                  'data-testid': 'mail-link',
+                  href: `mailto:${encodeURIComponent(s.desk.email)}?subject=${encodeURIComponent(`Remote support for ${s.desk.reference}`)}&body=${encodeURIComponent(`Please open this link to let me help you on your computer:\n\n${s.link}\n\nOr open ${location.origin}/join and enter the code ${s.code}.`)}`,
+                },
+                `E-mail the link to ${s.desk.email}`,
+              ),
+            )
+          : null,
+        h('p', { 'data-testid': 'desk-attached', role: 'status' }),
+      )
+    : null;
   const screen = viewer(s);
   const chat = chatPanel((text) => s.say(text));
   let chatShown = 0;
@@ -309,6 +369,7 @@ function sessionPage(s) {
     'Session',
     h('div', { class: 'row' }, h('h2', {}, 'Session'), status, end),
     give ?? h('span'),
+    fromDesk ?? h('span'),
     h(
       'div',
       { class: 'session-layout' },
@@ -405,6 +466,8 @@ function sessionPage(s) {
       report.textContent = JSON.stringify(s.diagnostics, null, 2);
     }
     if (s.status === 'ended') end.setAttribute('disabled', '');
+    const attached = fromDesk?.querySelector('[data-testid=desk-attached]');
+    if (attached && s.desk && attached.textContent !== s.desk.attached) attached.textContent = s.desk.attached;
   };
   update('init');
   return { update };

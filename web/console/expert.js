@@ -41,7 +41,24 @@ export class ExpertSession {
    * @param {(s: ExpertSession, what: string) => void} onChange
    */
   static async open(name, onChange) {
-    const answer = await api.call('POST', '/api/v1/sessions', {});
+    return ExpertSession.openAt('/api/v1/sessions', name, onChange);
+  }
+
+  /**
+   * Open an attended session from a desk record (an incident): linked to
+   * it, and its record (members, times, chat, files, diagnostics) attached
+   * to it when the session ends.
+   * @param {string} record id or reference
+   * @param {string} name
+   * @param {(s: ExpertSession, what: string) => void} onChange
+   */
+  static async openForRecord(record, name, onChange) {
+    return ExpertSession.openAt(`/api/v1/desk/records/${encodeURIComponent(record)}/remote-session`, name, onChange);
+  }
+
+  /** @private @param {string} path @param {string} name @param {(s: ExpertSession, what: string) => void} onChange */
+  static async openAt(path, name, onChange) {
+    const answer = await api.call('POST', path, {});
     const record = answer.session;
     const code = newCode(record.code_locator);
     const link = newLink(location.origin, record.link_locator);
@@ -51,6 +68,9 @@ export class ExpertSession {
     const endpoint = await Endpoint.leader(sessionIdFromHex(record.id), 1, SUITES[0], store);
     const digits = new TextDecoder().decode(code.secret);
     const s = new ExpertSession(record.id, endpoint, name, onChange);
+    if (answer.desk_record) {
+      s.desk = { id: answer.desk_record, reference: answer.desk_reference ?? answer.desk_record, email: answer.notify_email ?? null, attached: '' };
+    }
     s.code = `${code.locator.slice(0, 3)} ${code.locator.slice(3)} ${digits.slice(0, 3)} ${digits.slice(3)}`;
     s.link = `${location.origin}/join/${link.locator}#${new TextDecoder().decode(link.secret)}`;
     await s.start(answer.grant);
@@ -112,8 +132,15 @@ export class ExpertSession {
     this.pieces = new Map();
     /** @type {number | null} the member whose screen is shown */
     this.viewing = null;
-    /** @type {{ from: string, text: string }[]} */
+    /** @type {{ from: string, text: string, at: number }[]} */
     this.chat = [];
+    /** When this console opened the session (Unix seconds). */
+    this.startedAt = Math.floor(Date.now() / 1000);
+    /** Who joined and left, for the session's record. @type {Map<number, { role: string, joined_at: number, left_at?: number }>} */
+    this.attendance = new Map();
+    /** The desk record the session was started from; `attached` says how its record was kept. @type {{ id: string, reference: string, email: string | null, attached: string } | null} */
+    this.desk = null;
+    this.attaching = false;
     /** @type {Record<string, any> | null} */
     this.diagnostics = null;
     /** @type {string[]} refusals the host reported */
@@ -170,10 +197,12 @@ export class ExpertSession {
       case 'closed':
         this.status = 'ended';
         this.ended = e.reason;
+        if (this.desk && this.endpoint.isLeader) this.attachRecord();
         break;
       case 'member_admitted':
         if (!this.members.has(e.id)) {
           this.members.set(e.id, { id: e.id, role: e.id === this.deviceMember ? 'device' : 'customer', granted: [], screen: false });
+          this.attendance.set(e.id, { role: e.id === this.deviceMember ? 'agent' : 'customer', joined_at: now() });
           this.control(e.id, { type: 'request', expert: this.name, permissions: ALL_PERMISSIONS });
         }
         this.status = 'connected';
@@ -208,7 +237,7 @@ export class ExpertSession {
     const who = this.members.get(from);
     if (m.type === 'chat') {
       const label = who?.role === 'leader' ? 'Lead expert' : who?.role === 'device' ? 'Device' : `Member ${from}`;
-      this.chat.push({ from: label, text: m.text });
+      this.chat.push({ from: label, text: m.text, at: now() });
       this.onChange(this, 'chat');
     } else if (m.type === 'screen') {
       const list = this.pieces.get(from) ?? [];
@@ -247,11 +276,13 @@ export class ExpertSession {
           await this.endpoint.takeLead(v);
           this.colleague = false;
           this.status = 'connected';
-          this.chat.push({ from: 'Fernhand', text: 'You lead the session now.' });
+          this.chat.push({ from: 'Fernhand', text: 'You lead the session now.', at: now() });
           this.onChange(this, 'lead');
         });
       } else if (v.type === 'end') {
-        this.chat.push({ from: `Member ${from}`, text: `ended the session${v.reason ? ` (${v.reason})` : ''}` });
+        this.chat.push({ from: `Member ${from}`, text: `ended the session${v.reason ? ` (${v.reason})` : ''}`, at: now() });
+        const seen = this.attendance.get(from);
+        if (seen) seen.left_at = now();
         if (who) who.granted = [];
         this.onChange(this, 'member_ended');
       }
@@ -349,7 +380,7 @@ export class ExpertSession {
 
   /** @param {string} text */
   async say(text) {
-    this.chat.push({ from: 'You', text });
+    this.chat.push({ from: 'You', text, at: now() });
     await this.runtime?.send(0, { type: 'chat', text });
     this.onChange(this, 'chat');
   }
@@ -392,5 +423,52 @@ export class ExpertSession {
     this.status = 'ended';
     this.ended = 'You ended the session.';
     this.onChange(this, 'closed');
+    if (this.desk) await this.attachRecord();
   }
+
+  /**
+   * The session's record as this console saw it: who took part and when,
+   * the chat, the files moved and the last diagnostics report.
+   */
+  summary() {
+    const ended = now();
+    const members = [{ name: this.name, role: 'expert', joined_at: this.startedAt, left_at: ended }];
+    for (const [id, a] of this.attendance) {
+      const m = this.members.get(id);
+      const role = m?.role === 'expert' || m?.role === 'leader' ? 'expert' : a.role;
+      members.push({ name: `Member ${id}`, role, joined_at: a.joined_at, left_at: a.left_at ?? ended });
+    }
+    return {
+      members: members.slice(0, 64),
+      started_at: this.startedAt,
+      ended_at: ended,
+      transcript: this.chat
+        .filter((c) => c.from !== 'Fernhand')
+        .slice(-5000)
+        .map((c) => ({ at: c.at, from: (c.from === 'You' ? this.name : c.from).slice(0, 200), text: c.text.slice(0, 4000) })),
+      files: this.transferList
+        .filter((t) => t.state === 'done' && t.sha256)
+        .slice(0, 1000)
+        .map((t) => ({ name: t.name.slice(0, 200), size: t.size, sha256: t.sha256, direction: t.direction === 'out' ? 'to_customer' : 'from_customer' })),
+      diagnostics: this.diagnostics ?? undefined,
+    };
+  }
+
+  /** Attach the session's record to the desk record it came from. */
+  async attachRecord() {
+    if (!this.desk || this.attaching) return;
+    this.attaching = true;
+    try {
+      await api.call('POST', `/api/v1/sessions/${this.id}/record`, this.summary());
+      this.desk.attached = `The session's record is attached to ${this.desk.reference}.`;
+    } catch (e) {
+      this.desk.attached = `The session's record could not be attached to ${this.desk.reference}: ${e instanceof Error ? e.message : e}`;
+    }
+    this.onChange(this, 'attached');
+  }
+}
+
+/** Now, in Unix seconds. */
+function now() {
+  return Math.floor(Date.now() / 1000);
 }

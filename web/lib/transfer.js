@@ -34,6 +34,7 @@ export function nameOk(name) {
  * @property {'offered' | 'moving' | 'checking' | 'done' | 'failed'} state
  * @property {string} [error]
  * @property {Blob} [blob]      received file, once whole and checked
+ * @property {string} [sha256]  its SHA-256 (hex), once checked
  */
 
 export class Transfers {
@@ -70,6 +71,7 @@ export class Transfers {
     t.state = 'moving';
     const data = new Uint8Array(await file.arrayBuffer());
     const digest = toHex(new Uint8Array(await crypto.subtle.digest('SHA-256', data)));
+    t.sha256 = digest;
     for (let at = Math.min(offset, data.length); at < data.length; at += MAX_FILE_CHUNK) {
       while (this.session.backlog > WINDOW) await new Promise((r) => setTimeout(r, 10));
       if (/** @type {string} */ (t.state) === 'failed') return t;
@@ -141,6 +143,7 @@ export class Transfers {
         } else {
           t.state = 'done';
           t.blob = blob;
+          t.sha256 = digest;
           this.control(from, { type: 'file_done', id: m.id });
         }
         this.onChange(t);

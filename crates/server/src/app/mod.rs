@@ -15,6 +15,7 @@ pub mod limits;
 pub mod metrics;
 pub mod openapi;
 pub mod operator;
+mod pages;
 pub mod principal;
 pub mod web;
 pub use crate::problem;
@@ -131,6 +132,7 @@ pub fn router(state: AppState) -> Router {
     let tls = state.tls;
     router
         .merge(web::routes())
+        .merge(pages::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::track,

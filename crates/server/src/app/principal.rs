@@ -34,6 +34,9 @@ pub enum Role {
     Expert,
     /// Reads records and the audit log; changes nothing.
     Auditor,
+    /// An end user of the tenant: raises and follows their own desk
+    /// tickets in the portal, and nothing else.
+    Requester,
 }
 
 impl Role {
@@ -43,6 +46,7 @@ impl Role {
             "tenant_admin" => Some(Role::TenantAdmin),
             "expert" => Some(Role::Expert),
             "auditor" => Some(Role::Auditor),
+            "requester" => Some(Role::Requester),
             _ => None,
         }
     }
@@ -53,6 +57,7 @@ impl Role {
             Role::TenantAdmin => "tenant_admin",
             Role::Expert => "expert",
             Role::Auditor => "auditor",
+            Role::Requester => "requester",
         }
     }
 
@@ -77,6 +82,7 @@ impl Role {
                     | Permission::ReadDevices
                     | Permission::ReadDesk
             ),
+            Role::Requester => matches!(p, Permission::UsePortal),
         }
     }
 }
@@ -106,11 +112,13 @@ pub enum Permission {
     ReadDesk,
     /// Set the desk's lifecycles, calendar, SLA targets and change board.
     ManageDesk,
+    /// Raise and follow one's own tickets in the portal.
+    UsePortal,
 }
 
 impl Permission {
     /// Every permission (and so every API-token scope).
-    pub const ALL: [Permission; 11] = [
+    pub const ALL: [Permission; 12] = [
         Permission::ManageUsers,
         Permission::ManageTenant,
         Permission::RunSessions,
@@ -122,6 +130,7 @@ impl Permission {
         Permission::WorkDesk,
         Permission::ReadDesk,
         Permission::ManageDesk,
+        Permission::UsePortal,
     ];
 
     /// The API-token scope that carries this permission.
@@ -138,6 +147,7 @@ impl Permission {
             Permission::WorkDesk => "desk",
             Permission::ReadDesk => "desk:read",
             Permission::ManageDesk => "desk:admin",
+            Permission::UsePortal => "portal",
         }
     }
 }

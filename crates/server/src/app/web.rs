@@ -45,7 +45,7 @@ fn content_type(path: &str) -> &'static str {
 
 /// The policy for pages: this origin's scripts and styles, pictures the
 /// page makes itself, and WebSockets to relays.
-fn page_policy(tls: bool) -> &'static str {
+pub fn page_policy(tls: bool) -> &'static str {
     if tls {
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; \
          media-src 'self' blob:; connect-src 'self' wss:; frame-ancestors 'none'; \

@@ -79,6 +79,7 @@ pub struct Tenant {
     pub admin: Account,
     pub expert: Account,
     pub auditor: Account,
+    pub requester: Account,
 }
 
 #[derive(Clone)]
@@ -111,6 +112,7 @@ pub async fn tenant(store: &Store) -> Tenant {
     let admin = make("tenant_admin").await;
     let expert = make("expert").await;
     let auditor = make("auditor").await;
+    let requester = make("requester").await;
     tx.commit().await.unwrap();
     Tenant {
         id: t.id,
@@ -118,6 +120,7 @@ pub async fn tenant(store: &Store) -> Tenant {
         admin,
         expert,
         auditor,
+        requester,
     }
 }
 

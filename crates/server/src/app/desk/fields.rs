@@ -66,6 +66,63 @@ fn text(field: &str, v: &str) -> Result<(), Problem> {
     Ok(())
 }
 
+/// The id of the tenant's user with id or e-mail `key`.
+async fn user_id(tx: &mut TenantTx, key: &str) -> Result<Option<String>, Problem> {
+    if let Some(u) = fernhand_store::users::get(tx, key).await? {
+        return Ok(Some(u.id));
+    }
+    if key.contains('@') {
+        return Ok(fernhand_store::users::by_email(tx, key.trim())
+            .await?
+            .map(|u| u.id));
+    }
+    Ok(None)
+}
+
+/// The id of the tenant's configuration item with id or name `key`.
+async fn ci_id(tx: &mut TenantTx, key: &str) -> Result<Option<String>, Problem> {
+    if let Some(c) = cis::get(tx, key).await? {
+        return Ok(Some(c.id));
+    }
+    Ok(cis::by_name(tx, key.trim()).await?.map(|c| c.id))
+}
+
+/// How a form asks for a field.
+pub enum Input {
+    /// A line of text.
+    Text,
+    /// Several lines.
+    Area,
+    /// An RFC 3339 instant.
+    Instant,
+    /// One of a few words.
+    Choice(&'static [&'static str]),
+}
+
+/// How a form asks for `field`.
+pub fn input_of(field: &str) -> Input {
+    if let Some(options) = choices(field) {
+        Input::Choice(options)
+    } else if instant_after(field).is_some() {
+        Input::Instant
+    } else if matches!(
+        field,
+        "description"
+            | "resolution"
+            | "root_cause"
+            | "workaround"
+            | "plan"
+            | "backout_plan"
+            | "review"
+            | "pending_reason"
+            | "outcome"
+    ) {
+        Input::Area
+    } else {
+        Input::Text
+    }
+}
+
 /// Applies `changes` (a field → value or null object) to `current`,
 /// checking every name and value; the result is what the record would hold.
 pub async fn apply(
@@ -106,20 +163,22 @@ pub async fn apply(
                         "{name} is an RFC 3339 instant such as 2026-12-01T20:00:00Z"
                     )));
                 }
-                if name == "assignee" && fernhand_store::users::get(tx, s).await?.is_none() {
-                    return Err(Problem::bad_request(
-                        "assignee is not a user of this tenant",
-                    ));
-                }
-                if name == "ci" && cis::get(tx, s).await?.is_none() {
-                    return Err(Problem::bad_request(
-                        "ci names no configuration item of this tenant",
-                    ));
-                }
                 if name == "title" && s.trim().is_empty() {
                     return Err(Problem::bad_request("a record needs a title"));
                 }
-                out.insert(name.clone(), value.clone());
+                let value = match name.as_str() {
+                    "assignee" => Value::String(user_id(tx, s).await?.ok_or_else(|| {
+                        Problem::bad_request("assignee is not a user of this tenant")
+                    })?),
+                    "requester" => {
+                        Value::String(user_id(tx, s).await?.unwrap_or_else(|| s.clone()))
+                    }
+                    "ci" => Value::String(ci_id(tx, s).await?.ok_or_else(|| {
+                        Problem::bad_request("ci names no configuration item of this tenant")
+                    })?),
+                    _ => value.clone(),
+                };
+                out.insert(name.clone(), value);
             }
             _ => {
                 return Err(Problem::bad_request(format!(

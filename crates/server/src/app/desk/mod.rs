@@ -7,10 +7,13 @@
 pub mod escalation;
 pub mod fields;
 pub mod inventory;
+pub mod notes;
+pub mod portal;
 pub mod records;
 pub mod settings;
 
 use super::principal::Role;
+use crate::problem::Problem;
 use fernhand_desk::DeskRole;
 
 /// The desk role a tenant role acts with.
@@ -19,5 +22,17 @@ pub fn desk_role(role: Role) -> Option<DeskRole> {
         Role::TenantAdmin => Some(DeskRole::Manager),
         Role::Expert => Some(DeskRole::Agent),
         Role::Auditor => None,
+        Role::Requester => Some(DeskRole::Requester),
     }
+}
+
+/// Parses a keyset cursor `updated_at:id` (the last record of a page).
+pub fn cursor(after: Option<&str>) -> Result<Option<(i64, String)>, Problem> {
+    after
+        .map(|a| {
+            let bad = || Problem::bad_request("after is updated_at:id");
+            let (at, id) = a.split_once(':').ok_or_else(bad)?;
+            Ok((at.parse().map_err(|_| bad())?, id.to_owned()))
+        })
+        .transpose()
 }

@@ -90,19 +90,7 @@ pub async fn list(
             "kind is one of: incident, problem, change, release",
         ));
     }
-    let after = match q.after.as_deref() {
-        None => None,
-        Some(a) => {
-            let (at, id) = a
-                .split_once(':')
-                .ok_or_else(|| Problem::bad_request("after is updated_at:id"))?;
-            Some((
-                at.parse()
-                    .map_err(|_| Problem::bad_request("after is updated_at:id"))?,
-                id.to_owned(),
-            ))
-        }
-    };
+    let after = crate::app::desk::cursor(q.after.as_deref())?;
     let filter = records::Filter {
         kind: q.kind,
         state: q.state,
@@ -254,37 +242,15 @@ pub async fn add_note(
     ApiJson(body): ApiJson<NewNote>,
 ) -> Result<(StatusCode, Json<Value>), Problem> {
     principal.require(Permission::WorkDesk)?;
-    if body.body.trim().is_empty()
-        || body.body.chars().count() > crate::app::desk::fields::TEXT_MAX
-        || body.body.contains('\0')
-    {
-        return Err(Problem::bad_request(
-            "a note is 1 to 20,000 characters of text",
-        ));
-    }
     let mut tx = principal.tx().await?;
     let r = desk::find(&mut tx, &id).await?;
-    if r.state_category == "closed" {
-        return Err(Problem::conflict("a closed record cannot change"));
-    }
-    let t = now();
-    let note = notes::Note {
-        id: fernhand_store::new_id()?,
-        record_id: r.id.clone(),
-        author: principal.user.id.clone(),
-        public: body.public,
-        body: body.body,
-        created_at: t,
-    };
-    notes::insert(&mut tx, &note).await?;
-    text::put(&mut tx, &r.id, &note.id, &note.body).await?;
-    let kind = if note.public { "reply" } else { "note" };
-    history::append(
+    let note = crate::app::desk::notes::add(
         &mut tx,
-        &r.id,
-        t,
+        &r,
         &principal.user.id,
-        &[(kind.into(), None, Some(note.id.clone()))],
+        body.body,
+        body.public,
+        now(),
     )
     .await?;
     tx.commit().await?;

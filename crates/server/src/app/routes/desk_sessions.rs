@@ -17,7 +17,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use fernhand_store::desk::{history, sessions as record_sessions, text};
-use fernhand_store::{audit, now, support};
+use fernhand_store::{audit, now, support, users};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -32,12 +32,23 @@ pub async fn start(
     principal.require(Permission::WorkDesk)?;
     let mut tx = principal.tx().await?;
     let r = desk::find(&mut tx, &id).await?;
+    // Whom the expert's console offers to e-mail the join link: the
+    // requester's address (a user of the tenant, or a contact given as one).
+    let notify = match r.requester.as_deref() {
+        Some(who) => match users::get(&mut tx, who).await? {
+            Some(u) => Some(u.email),
+            None => who.contains('@').then(|| who.to_owned()),
+        },
+        None => None,
+    };
     tx.commit().await?;
     if r.state_category == "closed" {
         return Err(Problem::conflict("a closed record cannot change"));
     }
     let mut body = sessions::open(&state, &principal, Some(&r.id)).await?;
     body["desk_record"] = json!(r.id);
+    body["desk_reference"] = json!(desk::reference_of(&r).map(|x| x.to_string()));
+    body["notify_email"] = json!(notify);
     Ok((StatusCode::CREATED, Json(body)))
 }
 

@@ -9,6 +9,7 @@ mod devices;
 mod health;
 mod logs;
 mod platform;
+mod portal;
 mod sessions;
 mod tokens;
 mod users;
@@ -462,6 +463,44 @@ pub(super) fn all() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
                 r#"{"sla":{"targets":{"p1":{"own_minutes":15,"resolve_minutes":240}},"warn_percent":75}}"#,
             ),
             put(desk_cmdb::put_settings),
+        ),
+        (
+            spec(M::GET, "/api/v1/portal/tickets", Needs(UsePortal), ""),
+            get(portal::list),
+        ),
+        (
+            spec(
+                M::POST,
+                "/api/v1/portal/tickets",
+                Needs(UsePortal),
+                r#"{"title":"The printer on floor 2 jams","description":"Since Monday","urgency":"medium"}"#,
+            )
+            .body::<crate::app::desk::portal::NewTicket>(),
+            post(portal::raise),
+        ),
+        (
+            spec(M::GET, "/api/v1/portal/tickets/{id}", Needs(UsePortal), ""),
+            get(portal::get),
+        ),
+        (
+            spec(
+                M::POST,
+                "/api/v1/portal/tickets/{id}/replies",
+                Needs(UsePortal),
+                r#"{"body":"It jams again this morning."}"#,
+            )
+            .body::<portal::NewReply>(),
+            post(portal::reply),
+        ),
+        (
+            spec(
+                M::POST,
+                "/api/v1/portal/tickets/{id}/transition",
+                Needs(UsePortal),
+                r#"{"version":3,"to":"closed"}"#,
+            )
+            .body::<portal::Move>(),
+            post(portal::transition),
         ),
     ]
 }

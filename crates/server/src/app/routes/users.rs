@@ -44,8 +44,9 @@ pub async fn create(
     ApiJson(body): ApiJson<NewUser>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), Problem> {
     principal.require(Permission::ManageUsers)?;
-    let role = Role::parse(&body.role)
-        .ok_or_else(|| Problem::bad_request("role is tenant_admin, expert or auditor"))?;
+    let role = Role::parse(&body.role).ok_or_else(|| {
+        Problem::bad_request("role is tenant_admin, expert, auditor or requester")
+    })?;
     let email = body.email.trim().to_lowercase();
     if !email.contains('@')
         || email.len() > 254

@@ -1,0 +1,117 @@
+//! The portal's pages for end users: their tickets with a form to raise a
+//! new one, and a ticket with its conversation, a reply form and the moves
+//! the requester may make (resume, close, reopen).
+
+use super::{Html, Layout, PageResponse, signed_in, when};
+use crate::app::AppState;
+use crate::app::desk::portal::{self, Reply, Ticket};
+use crate::app::desk::settings::DeskSettings;
+use crate::app::principal::{Permission, Principal};
+use crate::problem::Problem;
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::Uri;
+use axum::response::{IntoResponse, Response};
+
+/// A row of the list.
+pub struct Row {
+    reference: String,
+    title: String,
+    state: String,
+    updated: String,
+}
+
+#[derive(Template)]
+#[template(path = "portal_list.html")]
+struct ListPage {
+    layout: Layout,
+    rows: Vec<Row>,
+}
+
+/// `GET /portal`: my tickets and a form to raise one.
+pub async fn list(state: State<AppState>, uri: Uri, who: Result<Principal, Problem>) -> Response {
+    let p = match signed_in(who, &uri) {
+        Ok(p) => p,
+        Err(r) => return *r,
+    };
+    let page = match list_page(&p).await {
+        Ok(page) => Html::of(&page),
+        Err(e) => Html::problem(Layout::portal(&p), &e),
+    };
+    PageResponse(page, super::tls(&state)).into_response()
+}
+
+async fn list_page(p: &Principal) -> Result<ListPage, Problem> {
+    p.require(Permission::UsePortal)?;
+    let mut tx = p.tx().await?;
+    let s = DeskSettings::load(&mut tx).await?;
+    let found = portal::list(&mut tx, &p.user.id, None).await?;
+    tx.commit().await?;
+    let rows = found
+        .iter()
+        .map(|r| {
+            let lifecycle = crate::app::desk::records::kind_of(r).map(|k| s.lifecycle(k));
+            Row {
+                reference: crate::app::desk::records::reference_of(r)
+                    .map(|x| x.to_string())
+                    .unwrap_or_default(),
+                title: r.title.clone(),
+                state: lifecycle
+                    .ok()
+                    .and_then(|l| l.state(&r.state).map(|st| st.label.clone()))
+                    .unwrap_or_else(|| r.state.clone()),
+                updated: when(r.updated_at),
+            }
+        })
+        .collect();
+    Ok(ListPage {
+        layout: Layout::portal(p),
+        rows,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "portal_ticket.html")]
+struct TicketPage {
+    layout: Layout,
+    created: String,
+    replies: Vec<(String, Reply)>,
+    t: Ticket,
+}
+
+/// `GET /portal/{key}`: one of my tickets.
+pub async fn ticket(
+    state: State<AppState>,
+    uri: Uri,
+    who: Result<Principal, Problem>,
+    Path(key): Path<String>,
+) -> Response {
+    let p = match signed_in(who, &uri) {
+        Ok(p) => p,
+        Err(r) => return *r,
+    };
+    let page = match ticket_page(&p, &key).await {
+        Ok(page) => Html::of(&page),
+        Err(e) => Html::problem(Layout::portal(&p), &e),
+    };
+    PageResponse(page, super::tls(&state)).into_response()
+}
+
+async fn ticket_page(p: &Principal, key: &str) -> Result<TicketPage, Problem> {
+    p.require(Permission::UsePortal)?;
+    let mut tx = p.tx().await?;
+    let s = DeskSettings::load(&mut tx).await?;
+    let r = portal::own(&mut tx, &p.user.id, key).await?;
+    let mut t = portal::view(&mut tx, &s, &r, &p.user.id).await?;
+    tx.commit().await?;
+    let replies = std::mem::take(&mut t.replies)
+        .into_iter()
+        .map(|r| (when(r.at), r))
+        .collect();
+    Ok(TicketPage {
+        layout: Layout::portal(p),
+        created: when(t.created_at),
+        replies,
+        t,
+    })
+}

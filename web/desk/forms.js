@@ -1,0 +1,65 @@
+// @ts-check
+/**
+ * Forms of the server-rendered desk and portal pages. Each form names the
+ * API call it makes — `data-api="POST /api/v1/desk/records"` — and where
+ * to go after — `data-next="/desk/{reference}"`, filled from the answer.
+ * Its fields become the JSON body: `fields.title` nests, `data-type=number`
+ * sends a number, a checkbox a boolean, and empty fields are left out. The
+ * call goes through the API with the tab's CSRF token, so the pages have
+ * no write path of their own; an error is shown in the form's alert line.
+ * @module
+ */
+
+import * as api from '../lib/api.js';
+
+/** The JSON body a form's fields make. @param {HTMLFormElement} form */
+export function bodyOf(form) {
+  /** @type {Record<string, any>} */
+  const body = {};
+  for (const el of Array.from(form.elements)) {
+    if (!(el instanceof HTMLInputElement || el instanceof HTMLTextAreaElement || el instanceof HTMLSelectElement)) continue;
+    if (!el.name) continue;
+    /** @type {any} */
+    let value;
+    if (el instanceof HTMLInputElement && el.type === 'checkbox') value = el.checked;
+    else if (el.value.trim() === '') continue;
+    else if (el.dataset.type === 'number') value = Number(el.value);
+    else value = el.value;
+    const path = el.name.split('.');
+    let at = body;
+    for (const key of path.slice(0, -1)) at = at[key] ??= {};
+    at[path[path.length - 1]] = value;
+  }
+  return body;
+}
+
+/** `/desk/{reference}` with the answer's values. @param {string} pattern @param {any} answer */
+export function nextOf(pattern, answer) {
+  return pattern.replace(/\{(\w+)\}/g, (_, k) => encodeURIComponent(String(answer?.[k] ?? '')));
+}
+
+/** @param {HTMLFormElement} form */
+function enhance(form) {
+  const [method, path] = (form.dataset.api ?? '').split(' ');
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const alert = form.querySelector('[role=alert]');
+    if (alert) alert.textContent = '';
+    const buttons = form.querySelectorAll('button');
+    buttons.forEach((b) => (b.disabled = true));
+    try {
+      const answer = await api.call(method, path, bodyOf(form));
+      location.assign(nextOf(form.dataset.next ?? location.pathname, answer));
+    } catch (err) {
+      // Signed out, or a tab without this session's CSRF token: sign in here.
+      if (err instanceof api.ApiError && (err.status === 401 || (err.status === 403 && /CSRF/.test(err.message)))) {
+        location.assign(`/?next=${encodeURIComponent(location.pathname + location.search)}`);
+        return;
+      }
+      if (alert) alert.textContent = err instanceof Error ? err.message : String(err);
+      buttons.forEach((b) => (b.disabled = false));
+    }
+  });
+}
+
+for (const form of Array.from(document.querySelectorAll('form[data-api]'))) enhance(/** @type {HTMLFormElement} */ (form));
