@@ -292,6 +292,28 @@ fn the_browser_screen_decoder_agrees_with_the_rust_reference() {
 }
 
 #[test]
+fn an_incident_starts_a_remote_session_and_keeps_its_record() {
+    let Some((x, deployment, password)) =
+        display_and_deployment("browser-desk", (1024, 768), &["-geometry", "80x24+0+0"])
+    else {
+        return;
+    };
+    let share = deployment.dir.join("share");
+    std::fs::create_dir_all(&share).unwrap();
+    let bin = PathBuf::from(env!("CARGO_BIN_EXE_fernhand"));
+    run_browser_tests(
+        &deployment.url,
+        &["desk"],
+        &[
+            ("FERNHAND_ADMIN_PASSWORD", password.as_ref()),
+            ("FERNHAND_BIN", bin.as_os_str()),
+            ("FERNHAND_DISPLAY", x.display.as_ref()),
+            ("FERNHAND_SHARE", share.as_os_str()),
+        ],
+    );
+}
+
+#[test]
 fn an_expert_reaches_an_unattended_device_from_the_console() {
     let Some((x, deployment, first)) = display_and_deployment(
         "browser-unattended",

@@ -186,6 +186,7 @@ async fn list_page(p: &Principal, q: &ListQuery) -> Result<ListPage, Problem> {
 
 /// A field of a form.
 pub struct FieldInput {
+    id: String,
     name: String,
     label: String,
     input: Input,
@@ -193,8 +194,9 @@ pub struct FieldInput {
 }
 
 impl FieldInput {
-    fn of(name: &str) -> FieldInput {
+    fn of(form: &str, name: &str) -> FieldInput {
         FieldInput {
+            id: format!("{form}-{name}"),
             name: name.to_owned(),
             label: label(name),
             input: fields::input_of(name),
@@ -248,7 +250,7 @@ pub async fn new(
             kind: kind.name(),
             fields: Lifecycle::fields_of(kind)
                 .iter()
-                .map(|f| FieldInput::of(f))
+                .map(|f| FieldInput::of("new", f))
                 .collect(),
         }),
         Err(e) => Html::problem(Layout::desk(&p), &e),
@@ -419,7 +421,7 @@ async fn record_view(p: &Principal, key: &str) -> Result<RecordView, Problem> {
                 .iter()
                 .filter_map(Value::as_str)
                 .map(|f| {
-                    let mut input = FieldInput::of(f);
+                    let mut input = FieldInput::of(&format!("move-{}", str_at(m, "to")), f);
                     input.value = r_fields.get(f).map(shown).unwrap_or_default();
                     input
                 })
