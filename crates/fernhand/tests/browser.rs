@@ -309,6 +309,7 @@ fn an_incident_starts_a_remote_session_and_keeps_its_record() {
             ("FERNHAND_BIN", bin.as_os_str()),
             ("FERNHAND_DISPLAY", x.display.as_ref()),
             ("FERNHAND_SHARE", share.as_os_str()),
+            ("FERNHAND_SCREENSHOTS", screenshots().as_os_str()),
         ],
     );
 }
