@@ -38,6 +38,25 @@ export function nextOf(pattern, answer) {
   return pattern.replace(/\{(\w+)\}/g, (_, k) => encodeURIComponent(String(answer?.[k] ?? '')));
 }
 
+/**
+ * Send the form: its fields as JSON, or — for a form with a file input —
+ * each chosen file as the raw body, named in the query.
+ * @param {HTMLFormElement} form @param {string} method @param {string} path
+ */
+async function send(form, method, path) {
+  const file = /** @type {HTMLInputElement | null} */ (form.querySelector('input[type=file]'));
+  if (!file) return api.call(method, path, bodyOf(form));
+  const files = Array.from(file.files ?? []);
+  if (!files.length) throw new Error('Choose a file first.');
+  const extra = new URLSearchParams(/** @type {Record<string, string>} */ (Object.fromEntries(Object.entries(bodyOf(form)).map(([k, v]) => [k, String(v)]))));
+  let answer = null;
+  for (const f of files) {
+    extra.set('name', f.name);
+    answer = await api.call(method, `${path}?${extra}`, f);
+  }
+  return answer;
+}
+
 /** @param {HTMLFormElement} form */
 function enhance(form) {
   const [method, path] = (form.dataset.api ?? '').split(' ');
@@ -48,7 +67,7 @@ function enhance(form) {
     const buttons = form.querySelectorAll('button');
     buttons.forEach((b) => (b.disabled = true));
     try {
-      const answer = await api.call(method, path, bodyOf(form));
+      const answer = await send(form, method, path);
       location.assign(nextOf(form.dataset.next ?? location.pathname, answer));
     } catch (err) {
       // Signed out, or a tab without this session's CSRF token: sign in here.

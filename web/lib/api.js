@@ -20,13 +20,14 @@ export class ApiError extends Error {
 }
 
 /**
- * @param {string} method @param {string} path @param {any} [body]
+ * @param {string} method @param {string} path @param {any} [body] JSON, or a Blob sent as is
  * @param {Record<string, string>} [headers]
  * @returns {Promise<any>}
  */
 export async function call(method, path, body, headers = {}) {
   const h = { ...headers };
-  if (body !== undefined) h['content-type'] = 'application/json';
+  const raw = body instanceof Blob;
+  if (body !== undefined) h['content-type'] = raw ? 'application/octet-stream' : 'application/json';
   const csrf = sessionStorage.getItem(CSRF_KEY);
   if (csrf && method !== 'GET') h['x-csrf-token'] = csrf;
   let response;
@@ -34,7 +35,7 @@ export async function call(method, path, body, headers = {}) {
     response = await fetch(path, {
       method,
       headers: h,
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined ? undefined : raw ? body : JSON.stringify(body),
       credentials: 'same-origin',
     });
   } catch (e) {

@@ -89,6 +89,10 @@ pub struct ServerArgs {
     /// Serve /metrics to any caller (default: loopback callers only).
     #[arg(long)]
     pub metrics_public: bool,
+    /// Let tenants point desk webhooks at loopback and private addresses
+    /// (default: public https addresses only).
+    #[arg(long)]
+    pub desk_webhooks_to_loopback: bool,
     /// Forward security events to this URL (https; http only to loopback).
     #[arg(long, requires = "webhook_secret_file")]
     pub webhook_url: Option<String>,

@@ -28,6 +28,7 @@ fn options(args: &ServerArgs) -> anyhow::Result<ServeOptions> {
     }
     opts.region = args.region.clone();
     opts.metrics_public = args.metrics_public;
+    opts.desk_webhooks_to_loopback = args.desk_webhooks_to_loopback;
     if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
         let chain =
             std::fs::read_to_string(cert).with_context(|| format!("reading {}", cert.display()))?;

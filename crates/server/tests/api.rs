@@ -599,7 +599,30 @@ async fn no_route_lets_one_tenant_reach_another_tenants_objects() {
             .as_str()
             .unwrap()
             .to_owned();
+        let attachment = a_admin
+            .post_raw(
+                &format!("/api/v1/desk/records/{incident}/attachments?name=a.txt"),
+                "application/octet-stream",
+                b"A's file".to_vec(),
+            )
+            .await
+            .body["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let view = a_admin
+            .post(
+                "/api/v1/desk/views",
+                json!({"name": "A's view", "query": "kind=incident"}),
+            )
+            .await
+            .body["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
         let a_ids = [
+            attachment.clone(),
+            view.clone(),
             a.id.clone(),
             a.admin.id.clone(),
             a.expert.id.clone(),

@@ -61,6 +61,8 @@ pub struct AppState {
     pub replica: Arc<str>,
     /// Whether cookies get `Secure` and responses HSTS (served over TLS).
     pub tls: bool,
+    /// Whether tenants' desk webhooks may point at loopback addresses.
+    pub desk_webhooks_to_loopback: bool,
 }
 
 impl AppState {

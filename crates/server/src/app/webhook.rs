@@ -57,7 +57,8 @@ pub fn signature(secret: &[u8], timestamp: u64, body: &str) -> String {
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
 
-fn check_url(url: &str) -> Result<(), WebhookError> {
+/// Refuses URLs that are not https (plain http only to a loopback address).
+pub fn check_url(url: &str) -> Result<(), WebhookError> {
     let parsed = reqwest::Url::parse(url).map_err(|_| WebhookError::Url)?;
     match parsed.scheme() {
         "https" => Ok(()),
@@ -85,11 +86,7 @@ impl Webhook {
         if secret.len() < 16 {
             return Err(WebhookError::WeakSecret);
         }
-        let client = reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| WebhookError::Client(e.to_string()))?;
+        let client = client()?;
         let (queue, mut rx) = mpsc::channel::<String>(QUEUE);
         let failed = Arc::new(AtomicU64::new(0));
         let failures = failed.clone();
@@ -118,24 +115,85 @@ impl Webhook {
     }
 }
 
+/// The HTTP client webhooks are sent with: 10 s timeout, no redirects.
+pub fn client() -> Result<reqwest::Client, WebhookError> {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| WebhookError::Client(e.to_string()))
+}
+
+/// How one attempt went.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Attempt {
+    /// A 2xx answer.
+    Delivered,
+    /// Worth trying again (network error, 429, 5xx), with why.
+    Retry(String),
+    /// The receiver refused it (another 4xx, or a redirect).
+    Refused(String),
+}
+
+/// POSTs `body` once to `url`, signed with `secret`.
+pub async fn post_signed(
+    client: &reqwest::Client,
+    url: &str,
+    secret: &[u8],
+    body: &str,
+) -> Attempt {
+    send(client.post(url), secret, body).await
+}
+
+/// The same for a queued event, whose id goes in `X-Fernhand-Event` for
+/// receivers to drop a repeat.
+pub async fn post_signed_event(
+    client: &reqwest::Client,
+    url: &str,
+    secret: &[u8],
+    event: &str,
+    body: &str,
+) -> Attempt {
+    send(
+        client.post(url).header("x-fernhand-event", event),
+        secret,
+        body,
+    )
+    .await
+}
+
+async fn send(request: reqwest::RequestBuilder, secret: &[u8], body: &str) -> Attempt {
+    let timestamp = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let sent = request
+        .header("content-type", "application/json")
+        .header("x-fernhand-timestamp", timestamp.to_string())
+        .header("x-fernhand-signature", signature(secret, timestamp, body))
+        .body(body.to_owned())
+        .send()
+        .await;
+    match sent {
+        Ok(r) if r.status().is_success() => Attempt::Delivered,
+        Ok(r) if r.status().is_server_error() || r.status().as_u16() == 429 => {
+            Attempt::Retry(format!("HTTP {}", r.status().as_u16()))
+        }
+        Ok(r) => Attempt::Refused(format!("HTTP {}", r.status().as_u16())),
+        Err(e) => Attempt::Retry(if e.is_timeout() {
+            "timed out".into()
+        } else {
+            "not reachable".into()
+        }),
+    }
+}
+
 async fn deliver(client: &reqwest::Client, url: &str, secret: &[u8], body: &str) -> bool {
     let mut backoff = Duration::from_millis(250);
     for attempt in 1..=ATTEMPTS {
-        let timestamp = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
-        let sent = client
-            .post(url)
-            .header("content-type", "application/json")
-            .header("x-fernhand-timestamp", timestamp.to_string())
-            .header("x-fernhand-signature", signature(secret, timestamp, body))
-            .body(body.to_owned())
-            .send()
-            .await;
-        let retry = match sent {
-            Ok(r) if r.status().is_success() => return true,
-            Ok(r) => r.status().is_server_error() || r.status().as_u16() == 429,
-            Err(_) => true,
+        let retry = match post_signed(client, url, secret, body).await {
+            Attempt::Delivered => return true,
+            Attempt::Retry(_) => true,
+            Attempt::Refused(_) => false,
         };
         if !retry || attempt == ATTEMPTS {
             return false;

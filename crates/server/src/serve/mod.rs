@@ -64,6 +64,9 @@ pub struct ServeOptions {
     pub metrics_public: bool,
     /// Forward security events to this URL, signed with the secret.
     pub webhook: Option<(String, Zeroizing<Vec<u8>>)>,
+    /// Let tenants point desk webhooks at loopback addresses (tests, a
+    /// local relay of the operator's); off, they reach https URLs only.
+    pub desk_webhooks_to_loopback: bool,
     /// The API's TLS certificate chain and key (PEM). Given, the API is
     /// served over TLS on any address; absent, it is over TLS with a
     /// certificate from the deployment CA off loopback, plain on loopback.
@@ -93,6 +96,7 @@ impl ServeOptions {
             limits: LimitConfig::default(),
             metrics_public: false,
             webhook: None,
+            desk_webhooks_to_loopback: false,
             tls: None,
         }
     }
@@ -285,11 +289,16 @@ pub async fn start(opts: ServeOptions) -> Result<Running, ServeError> {
         replica: replica.clone(),
         security,
         tls: opts.tls.is_some() || !opts.listen.ip().is_loopback(),
+        desk_webhooks_to_loopback: opts.desk_webhooks_to_loopback,
     };
     tasks.push(tokio::spawn(presence::beat(state.clone())));
     tasks.push(tokio::spawn(housekeeping::run(state.clone())));
     tasks.push(tokio::spawn(crate::app::desk::escalation::run(
         state.store.clone(),
+    )));
+    tasks.push(tokio::spawn(crate::app::desk::delivery::run(
+        state.store.clone(),
+        state.sealer.clone(),
     )));
     if let Some(listener) = fernhand_store::replicas::listen(&state.store).await? {
         tasks.push(tokio::spawn(presence::relay_notices(

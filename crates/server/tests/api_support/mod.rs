@@ -55,12 +55,18 @@ pub fn test_pg() -> Option<(String, String)> {
 
 /// Servers to run a test against: SQLite always, PostgreSQL when present.
 pub async fn servers() -> Vec<Running> {
-    let mut out = vec![start_with(|_| {}).await];
+    servers_with(|_| {}).await
+}
+
+/// The same, each after `configure` has changed its options.
+pub async fn servers_with(configure: impl Fn(&mut ServeOptions)) -> Vec<Running> {
+    let mut out = vec![start_with(&configure).await];
     if let Some((app, owner)) = test_pg() {
         out.push(
             start_with(|o| {
                 o.database = Some(app);
                 o.database_owner = Some(owner);
+                configure(o);
             })
             .await,
         );

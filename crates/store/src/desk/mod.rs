@@ -5,6 +5,7 @@
 //! what the server decided, in the caller's tenant transaction, so a record
 //! and its history are written together or not at all.
 
+pub mod attachments;
 pub mod cis;
 pub mod history;
 pub mod notes;
@@ -12,7 +13,10 @@ pub mod records;
 pub mod sessions;
 pub mod settings;
 pub mod text;
+pub mod views;
 pub mod votes;
+pub mod watchers;
+pub mod webhooks;
 
 use crate::{StoreError, TenantTx};
 

@@ -88,6 +88,15 @@ pub async fn pass(store: &Store, now: i64) -> Result<Vec<Escalated>, Problem> {
                     &json!({"level": l.name(), "reference": reference}),
                 )
                 .await?;
+                super::events::emit(
+                    &mut tx,
+                    &r,
+                    "sla_escalated",
+                    "system:sla",
+                    json!({"level": l.name()}),
+                    now,
+                )
+                .await?;
                 tracing::warn!(tenant = %tenant, record = %reference, level = l.name(), "SLA escalation");
                 out.push(Escalated {
                     tenant: tenant.clone(),

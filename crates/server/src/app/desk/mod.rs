@@ -4,7 +4,10 @@
 //! tenant transaction carries the record, its history, state log, search
 //! text and audit entry, so a refused or failed request writes nothing.
 
+pub mod attachments;
+pub mod delivery;
 pub mod escalation;
+pub mod events;
 pub mod fields;
 pub mod inventory;
 pub mod notes;

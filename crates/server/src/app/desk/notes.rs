@@ -44,5 +44,14 @@ pub async fn add(
         &[(kind.into(), None, Some(note.id.clone()))],
     )
     .await?;
+    super::events::emit(
+        tx,
+        r,
+        if public { "reply_added" } else { "note_added" },
+        actor,
+        serde_json::json!({"note": {"id": note.id, "public": public, "body": note.body}}),
+        now,
+    )
+    .await?;
     Ok(note)
 }

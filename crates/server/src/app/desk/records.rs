@@ -221,6 +221,7 @@ pub async fn create(
     changes.extend(fields::diff(&Map::new(), &values));
     history::begin(tx, &r.id, &first, actor, &changes).await?;
     text::add(tx, &r.id, &r.id, &search_text(&r)?).await?;
+    super::events::emit(tx, &r, "created", actor, json!({}), now).await?;
     Ok(r)
 }
 
@@ -276,6 +277,8 @@ pub async fn edit(
     write(tx, &mut r).await?;
     history::append(tx, &r.id, now, actor, &entries).await?;
     index(tx, &r).await?;
+    let changed: Vec<&str> = entries.iter().map(|(f, _, _)| f.as_str()).collect();
+    super::events::emit(tx, &r, "updated", actor, json!({"fields": changed}), now).await?;
     Ok(r)
 }
 
@@ -339,6 +342,19 @@ pub async fn transition(
     history::append(tx, &r.id, now, actor, &entries).await?;
     tracing::debug!(record = %r.id, action = %action, "desk transition");
     index(tx, &r).await?;
+    let from = entries
+        .iter()
+        .find(|(f, _, _)| f == "state")
+        .and_then(|(_, old, _)| old.clone());
+    super::events::emit(
+        tx,
+        &r,
+        "state_changed",
+        actor,
+        json!({"from": from, "to": r.state, "action": action}),
+        now,
+    )
+    .await?;
     Ok(r)
 }
 

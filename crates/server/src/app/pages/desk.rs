@@ -73,6 +73,8 @@ struct ListPage {
     rows: Vec<Row>,
     next: Option<String>,
     error: Option<String>,
+    views: Vec<fernhand_store::desk::views::View>,
+    query: String,
 }
 
 fn nonempty(s: &str) -> Option<String> {
@@ -124,6 +126,7 @@ async fn list_page(p: &Principal, q: &ListQuery) -> Result<ListPage, Problem> {
     };
     let mut tx = p.tx().await?;
     let found = records::list(&mut tx, &filter).await?;
+    let views = fernhand_store::desk::views::of_user(&mut tx, &p.user.id).await?;
     let mut names = Names::new();
     let mut rows = Vec::with_capacity(found.len());
     for r in &found {
@@ -165,6 +168,23 @@ async fn list_page(p: &Principal, q: &ListQuery) -> Result<ListPage, Problem> {
                 .collect();
             format!("/desk?{}", query.join("&"))
         });
+    let query = {
+        let mut params = vec![
+            ("q", q.q.as_str()),
+            ("kind", q.kind.as_str()),
+            ("category", q.category.as_str()),
+            ("priority", q.priority.as_str()),
+        ];
+        if q.mine.is_some() {
+            params.push(("mine", "1"));
+        }
+        params
+            .iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| format!("{k}={}", super::urlencode(v)))
+            .collect::<Vec<_>>()
+            .join("&")
+    };
     Ok(ListPage {
         layout: Layout::desk(p),
         q: Shown {
@@ -181,6 +201,8 @@ async fn list_page(p: &Principal, q: &ListQuery) -> Result<ListPage, Problem> {
         rows,
         next,
         error,
+        views,
+        query,
     })
 }
 
@@ -304,6 +326,16 @@ pub struct HistoryView {
     new: String,
 }
 
+/// An attachment.
+pub struct AttachmentView {
+    id: String,
+    name: String,
+    size: i64,
+    public: bool,
+    by: String,
+    at: String,
+}
+
 /// The configuration item concerned.
 pub struct CiView {
     name: String,
@@ -333,6 +365,9 @@ pub struct RecordView {
     sessions: Vec<SessionView>,
     notes: Vec<NoteView>,
     history: Vec<HistoryView>,
+    attachments: Vec<AttachmentView>,
+    watchers: Vec<String>,
+    watching: bool,
 }
 
 #[derive(Template)]
@@ -464,6 +499,23 @@ async fn record_view(p: &Principal, key: &str) -> Result<RecordView, Problem> {
         });
     }
     let created_by = names.of(&mut tx, &r.created_by).await?;
+    let mut attachments = Vec::new();
+    for a in fernhand_store::desk::attachments::list(&mut tx, &r.id, false).await? {
+        attachments.push(AttachmentView {
+            by: names.of(&mut tx, &a.uploaded_by).await?,
+            at: when(a.created_at),
+            id: a.id,
+            name: a.name,
+            size: a.size,
+            public: a.public,
+        });
+    }
+    let watcher_ids = fernhand_store::desk::watchers::of_record(&mut tx, &r.id).await?;
+    let watching = watcher_ids.contains(&p.user.id);
+    let mut watchers = Vec::new();
+    for w in &watcher_ids {
+        watchers.push(names.of(&mut tx, w).await?);
+    }
     tx.commit().await?;
     Ok(RecordView {
         id: r.id.clone(),
@@ -489,6 +541,9 @@ async fn record_view(p: &Principal, key: &str) -> Result<RecordView, Problem> {
         sessions,
         notes: note_views,
         history: lines,
+        attachments,
+        watchers,
+        watching,
     })
 }
 

@@ -76,6 +76,7 @@ struct TicketPage {
     layout: Layout,
     created: String,
     replies: Vec<(String, Reply)>,
+    files: Vec<(String, String)>,
     t: Ticket,
 }
 
@@ -103,6 +104,11 @@ async fn ticket_page(p: &Principal, key: &str) -> Result<TicketPage, Problem> {
     let s = DeskSettings::load(&mut tx).await?;
     let r = portal::own(&mut tx, &p.user.id, key).await?;
     let mut t = portal::view(&mut tx, &s, &r, &p.user.id).await?;
+    let files = fernhand_store::desk::attachments::list(&mut tx, &r.id, true)
+        .await?
+        .into_iter()
+        .map(|a| (a.id, a.name))
+        .collect();
     tx.commit().await?;
     let replies = std::mem::take(&mut t.replies)
         .into_iter()
@@ -112,6 +118,7 @@ async fn ticket_page(p: &Principal, key: &str) -> Result<TicketPage, Problem> {
         layout: Layout::portal(p),
         created: when(t.created_at),
         replies,
+        files,
         t,
     })
 }

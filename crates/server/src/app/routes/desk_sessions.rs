@@ -210,6 +210,17 @@ pub async fn attach(
         if !transcript.is_empty() {
             text::put(&mut tx, r, &format!("session:{id}:{r}"), &transcript).await?;
         }
+        if let Some(record) = fernhand_store::desk::records::get(&mut tx, r).await? {
+            crate::app::desk::events::emit(
+                &mut tx,
+                &record,
+                "session_record_attached",
+                &principal.user.id,
+                json!({"session": id, "duration_seconds": summary["duration_seconds"]}),
+                t,
+            )
+            .await?;
+        }
     }
     audit::append(
         &mut tx,

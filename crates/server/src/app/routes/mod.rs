@@ -4,6 +4,7 @@ mod agent_control;
 mod auth;
 mod desk;
 mod desk_cmdb;
+mod desk_extras;
 mod desk_sessions;
 mod devices;
 mod health;
@@ -417,7 +418,8 @@ pub(super) fn all() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
                 r#"{"members":[{"name":"Ana","role":"expert","joined_at":1},{"name":"Maria","role":"customer","joined_at":2}],"started_at":1,"ended_at":300,"transcript":[{"at":5,"from":"Ana","text":"Hello"}],"files":[]}"#,
             )
             .body::<desk_sessions::Summary>(),
-            post(desk_sessions::attach),
+            // Long sessions have long transcripts.
+            post(desk_sessions::attach).layer(axum::extract::DefaultBodyLimit::max(4 << 20)),
         ),
         (
             spec(M::GET, "/api/v1/desk/records/{id}/conflicts", Needs(ReadDesk), ""),
@@ -465,6 +467,67 @@ pub(super) fn all() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             put(desk_cmdb::put_settings),
         ),
         (
+            spec(
+                M::POST,
+                "/api/v1/desk/records/{id}/attachments",
+                Needs(WorkDesk),
+                "",
+            ),
+            post(desk_extras::upload).layer(desk_extras::upload_limit()),
+        ),
+        (
+            spec(M::GET, "/api/v1/desk/records/{id}/attachments", Needs(ReadDesk), ""),
+            get(desk_extras::list),
+        ),
+        (
+            spec(M::GET, "/api/v1/desk/attachments/{id}", Needs(ReadDesk), ""),
+            get(desk_extras::fetch),
+        ),
+        (
+            spec(M::PUT, "/api/v1/desk/records/{id}/watch", Needs(ReadDesk), ""),
+            put(desk_extras::watch),
+        ),
+        (
+            spec(M::DELETE, "/api/v1/desk/records/{id}/watch", Needs(ReadDesk), ""),
+            delete(desk_extras::unwatch),
+        ),
+        (
+            spec(M::GET, "/api/v1/desk/views", Needs(ReadDesk), ""),
+            get(desk_extras::list_views),
+        ),
+        (
+            spec(
+                M::POST,
+                "/api/v1/desk/views",
+                Needs(ReadDesk),
+                r#"{"name":"My open P1s","query":"priority=p1&category=new&mine=1"}"#,
+            )
+            .body::<desk_extras::NewView>(),
+            post(desk_extras::save_view),
+        ),
+        (
+            spec(M::DELETE, "/api/v1/desk/views/{id}", Needs(ReadDesk), ""),
+            delete(desk_extras::delete_view),
+        ),
+        (
+            spec(M::GET, "/api/v1/desk/webhooks", Needs(ManageDesk), ""),
+            get(desk_extras::list_webhooks),
+        ),
+        (
+            spec(
+                M::POST,
+                "/api/v1/desk/webhooks",
+                Needs(ManageDesk),
+                r#"{"url":"https://hooks.example.com/desk","secret":"a long shared secret"}"#,
+            )
+            .body::<desk_extras::NewWebhook>(),
+            post(desk_extras::add_webhook),
+        ),
+        (
+            spec(M::DELETE, "/api/v1/desk/webhooks/{id}", Needs(ManageDesk), ""),
+            delete(desk_extras::delete_webhook),
+        ),
+        (
             spec(M::GET, "/api/v1/portal/tickets", Needs(UsePortal), ""),
             get(portal::list),
         ),
@@ -501,6 +564,19 @@ pub(super) fn all() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             )
             .body::<portal::Move>(),
             post(portal::transition),
+        ),
+        (
+            spec(
+                M::POST,
+                "/api/v1/portal/tickets/{id}/attachments",
+                Needs(UsePortal),
+                "",
+            ),
+            post(desk_extras::portal_upload).layer(desk_extras::upload_limit()),
+        ),
+        (
+            spec(M::GET, "/api/v1/portal/attachments/{id}", Needs(UsePortal), ""),
+            get(desk_extras::portal_fetch),
         ),
     ]
 }
