@@ -13,6 +13,7 @@ pub mod calendar;
 pub mod cmdb;
 pub mod kind;
 pub mod lifecycle;
+pub mod mail;
 pub mod priority;
 pub mod schedule;
 pub mod sla;

@@ -91,6 +91,23 @@ async fn store_task(command: &AdminCommand) -> anyhow::Result<ExitCode> {
             println!("{}", token.as_str());
         }
         AdminCommand::OperatorToken { command } => operator_token(command).await?,
+        AdminCommand::MailIntake {
+            store: s,
+            tenant,
+            maildir,
+            mbox,
+        } => {
+            let source = match (maildir, mbox) {
+                (Some(dir), _) => ops::MailSource::Maildir(dir),
+                (None, Some(file)) => ops::MailSource::Mbox(file),
+                (None, None) => anyhow::bail!("give --maildir or --mbox"),
+            };
+            let report = ops::mail_intake(&store(s).await?, &s.data, tenant, source).await?;
+            for (name, outcome) in &report {
+                println!("{name}: {outcome}");
+            }
+            println!("{} message(s) read", report.len());
+        }
         AdminCommand::Backup { data, to } => {
             let s = store(&StoreArgs {
                 data: data.clone(),

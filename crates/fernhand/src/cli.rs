@@ -189,6 +189,21 @@ pub enum AdminCommand {
         #[command(subcommand)]
         command: OperatorTokenCommand,
     },
+    /// Read incoming e-mail into a tenant's service desk: new messages raise
+    /// incidents, replies with [INC-42] in the subject are added to it.
+    MailIntake {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Tenant slug.
+        #[arg(long)]
+        tenant: String,
+        /// A Maildir: messages in new/ are read and moved to cur/.
+        #[arg(long, conflicts_with = "mbox", required_unless_present = "mbox")]
+        maildir: Option<PathBuf>,
+        /// An mbox file (read whole; messages read before are skipped).
+        #[arg(long)]
+        mbox: Option<PathBuf>,
+    },
     /// Write a consistent copy of the embedded database (while the server runs).
     Backup {
         /// Data folder.

@@ -512,6 +512,28 @@ fn admin_commands_work_beside_a_running_server_and_a_backup_restores() {
     let enrol = format!(r#"{{"token":"{}","name":"pc","os":"linux"}}"#, text.trim());
     assert_eq!(http(&url, "POST", "/api/v1/enrol", &enrol).0, 201);
 
+    // Incoming mail from a Maildir: a new message raises an incident, and
+    // the read message is not read again.
+    let maildir = data.join("mail");
+    std::fs::create_dir_all(maildir.join("new")).unwrap();
+    std::fs::write(
+        maildir.join("new/1.host"),
+        "From: Maria <maria@example.com>\r\nSubject: VPN drops\r\nMessage-ID: <m1@example.com>\r\n\r\nEvery hour.\r\n",
+    )
+    .unwrap();
+    let mail_args = ["mail-intake", "--tenant", "acme", "--maildir"];
+    let (ok, text) = admin(
+        &[&mail_args[..], &[maildir.to_str().unwrap()]].concat(),
+        &data,
+    );
+    assert!(ok && text.contains("1.host: raised INC-1"), "{text}");
+    assert!(maildir.join("cur/1.host:2,S").exists());
+    let (ok, text) = admin(
+        &[&mail_args[..], &[maildir.to_str().unwrap()]].concat(),
+        &data,
+    );
+    assert!(ok && text.contains("0 message(s) read"), "{text}");
+
     // Operator tokens: printed once, listed without the secret, revocable.
     let (ok, token) = admin(
         &["operator-token", "create", "--name", "night shift"],

@@ -2,7 +2,7 @@
 //! store directly, while the server runs or not: create a tenant with its
 //! first administrator, create a user, reset a user's MFA, issue an
 //! enrolment token, issue and revoke platform-operator API tokens, back up
-//! and restore the embedded database. Each action on a tenant is recorded in
+//! and restore the embedded database, read incoming mail into the desk. Each action on a tenant is recorded in
 //! its audit log as done by `operator`.
 
 use crate::app::crypto;
@@ -36,6 +36,9 @@ pub enum AdminError {
     /// Randomness or hashing failed.
     #[error("could not make a secret")]
     Secret,
+    /// The e-mail intake.
+    #[error("{0}")]
+    Mail(String),
     /// A file.
     #[error("{path}: {source}")]
     Io {
@@ -238,4 +241,43 @@ pub async fn restore(data: &Path, from: &Path) -> Result<(), AdminError> {
     }
     std::fs::rename(&staging, &target).map_err(io(&target))?;
     Ok(())
+}
+
+/// Where the e-mail intake reads from.
+pub enum MailSource<'a> {
+    /// A Maildir (its `new/` messages move to `cur/`).
+    Maildir(&'a Path),
+    /// An mbox file (left as it is).
+    Mbox(&'a Path),
+}
+
+/// Reads incoming mail into a tenant's desk (see `app::desk::mail`).
+/// Attachments are sealed with the server's seal key from `data/keys`, so
+/// the server must have started there once.
+pub async fn mail_intake(
+    store: &Store,
+    data: &Path,
+    slug: &str,
+    source: MailSource<'_>,
+) -> Result<crate::app::desk::mailbox::Report, AdminError> {
+    use crate::app::desk::mailbox::{self, Mailbox, Maildir, Mbox};
+    let tenant = tenant_id(store, slug).await?;
+    let key_path = data.join("keys").join("seal.key");
+    let key = Zeroizing::new(std::fs::read(&key_path).map_err(|source| AdminError::Io {
+        path: key_path.display().to_string(),
+        source,
+    })?);
+    let key: [u8; 32] = key
+        .as_slice()
+        .try_into()
+        .map_err(|_| AdminError::Invalid("the seal key is damaged"))?;
+    let sealer = crypto::Sealer::new(key);
+    let opened: Result<Box<dyn Mailbox>, _> = match source {
+        MailSource::Maildir(dir) => Maildir::open(dir).map(|m| Box::new(m) as Box<dyn Mailbox>),
+        MailSource::Mbox(file) => Mbox::open(file).map(|m| Box::new(m) as Box<dyn Mailbox>),
+    };
+    let mut mailbox = opened.map_err(|e| AdminError::Mail(e.to_string()))?;
+    mailbox::read(store, &sealer, &tenant, mailbox.as_mut(), now())
+        .await
+        .map_err(|e| AdminError::Mail(e.to_string()))
 }

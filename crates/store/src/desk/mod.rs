@@ -8,6 +8,7 @@
 pub mod attachments;
 pub mod cis;
 pub mod history;
+pub mod mail;
 pub mod notes;
 pub mod records;
 pub mod sessions;

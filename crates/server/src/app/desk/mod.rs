@@ -10,6 +10,8 @@ pub mod escalation;
 pub mod events;
 pub mod fields;
 pub mod inventory;
+pub mod mail;
+pub mod mailbox;
 pub mod notes;
 pub mod portal;
 pub mod records;
