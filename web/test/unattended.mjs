@@ -1,7 +1,8 @@
 // An unattended device from the console: the dashboard lists the enrolled
 // device online; a wrong access password is refused by the device itself
-// (it holds only the verifier); the right one connects, with nobody at the
-// machine, and the canvas shows its screen.
+// (it holds only the verifier); the right one, given after "Connect" on the
+// device's configuration item page, connects with nobody at the machine,
+// and the canvas shows its screen.
 import assert from 'node:assert/strict';
 import { firstSignIn } from './console.mjs';
 import { until } from './support.mjs';
@@ -30,9 +31,12 @@ export default async function run(ctx) {
   await expert.getByTestId('session-status').filter({ hasText: 'wrong secret' }).waitFor({ timeout: 30000 });
   await expert.getByTestId('end-session').click();
 
-  // The right one.
-  await expert.goto(`${ctx.base}/`);
-  await row.getByRole('button', { name: 'Connect' }).click();
+  // The right one, from the device's page in the configuration database
+  // (enrolment made it a configuration item).
+  await expert.goto(`${ctx.base}/desk/cis?type=device`);
+  await expert.getByRole('link', { name }).click();
+  await expert.getByTestId('ci-title').filter({ hasText: name }).waitFor();
+  await expert.getByTestId('connect-device').click();
   await expert.getByLabel(`Access password of ${name}`).fill(password);
   await expert.getByRole('button', { name: 'Connect' }).click();
   await expert.getByTestId('session-status').filter({ hasText: 'end-to-end encrypted' }).waitFor({ timeout: 30000 });

@@ -158,10 +158,24 @@ async fn desk_pages_escape_what_users_typed_and_show_a_sessions_record() {
         assert_eq!(status, StatusCode::BAD_REQUEST);
         assert!(bad.contains("kind is one of"));
 
+        // The configuration item's pages: escaped, with its open record.
+        let ci_id = ci.body["id"].as_str().unwrap();
+        let (status, _, cis) = page(&expert, "/desk/cis?type=device").await;
+        assert_eq!(status, StatusCode::OK);
+        escaped(&cis, "CI list");
+        let (status, _, item) = page(&expert, &format!("/desk/cis/{ci_id}")).await;
+        assert_eq!(status, StatusCode::OK);
+        escaped(&item, "CI page");
+        assert!(item.contains(r#"href="/desk/INC-1""#), "its open incident");
+
         // Another tenant's admin finds nothing of it.
         let other = tenant(&server.state.store).await;
         let other_admin = signed_in(&server, &other, &other.admin).await;
-        for path in [format!("/desk/{id}"), "/desk/INC-1".to_owned()] {
+        for path in [
+            format!("/desk/{id}"),
+            "/desk/INC-1".to_owned(),
+            format!("/desk/cis/{ci_id}"),
+        ] {
             let (status, _, html) = page(&other_admin, &path).await;
             assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
             assert!(!html.contains("Printer"));

@@ -5,6 +5,7 @@
 //! text and audit entry, so a refused or failed request writes nothing.
 
 pub mod attachments;
+pub mod cmdb;
 pub mod delivery;
 pub mod escalation;
 pub mod events;

@@ -338,6 +338,7 @@ pub struct AttachmentView {
 
 /// The configuration item concerned.
 pub struct CiView {
+    id: String,
     name: String,
     ci_type: String,
     device_id: Option<String>,
@@ -435,6 +436,7 @@ async fn record_view(p: &Principal, key: &str) -> Result<RecordView, Problem> {
     }
     let ci = match &r.ci_id {
         Some(id) => cis::get(&mut tx, id).await?.map(|c| CiView {
+            id: c.id,
             name: c.name,
             ci_type: c.ci_type,
             device_id: c.device_id,

@@ -5,6 +5,7 @@
 //! and the API's CSRF protection. A caller without a browser session is
 //! sent to the console's sign-in and back.
 
+mod cmdb;
 mod desk;
 mod portal;
 
@@ -188,6 +189,8 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/desk", get(desk::list))
         .route("/desk/new", get(desk::new))
+        .route("/desk/cis", get(cmdb::list))
+        .route("/desk/cis/{key}", get(cmdb::item))
         .route("/desk/{key}", get(desk::record))
         .route("/portal", get(portal::list))
         .route("/portal/{key}", get(portal::ticket))

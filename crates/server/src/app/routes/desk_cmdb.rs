@@ -2,6 +2,7 @@
 //! relations), the change schedule's conflict warnings, and the tenant's
 //! desk settings.
 
+use crate::app::desk::cmdb::edges;
 use crate::app::desk::records as desk;
 use crate::app::desk::settings::{self, DeskSettings};
 use crate::app::json::ApiJson;
@@ -10,7 +11,7 @@ use crate::app::problem::Problem;
 use axum::Json;
 use axum::extract::{Path, Query};
 use axum::http::StatusCode;
-use fernhand_desk::cmdb::{self, CiType, Edge, Relation};
+use fernhand_desk::cmdb::{CiType, Relation};
 use fernhand_desk::schedule::{self, Window};
 use fernhand_store::desk::{cis, records};
 use fernhand_store::{audit, now};
@@ -18,9 +19,6 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use std::collections::BTreeSet;
-
-/// Most items an impact view lists.
-const IMPACT_LIMIT: usize = 500;
 
 #[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -96,53 +94,14 @@ pub async fn list(principal: Principal, Query(q): Query<CiQuery>) -> Result<Json
     Ok(Json(json!(found)))
 }
 
-fn edges(rel: &[cis::Relation]) -> Vec<Edge> {
-    rel.iter()
-        .filter_map(|r| {
-            Some(Edge {
-                from: r.from_ci.clone(),
-                relation: Relation::parse(&r.relation)?,
-                to: r.to_ci.clone(),
-            })
-        })
-        .collect()
-}
-
-/// One item, its relations, what its failure affects and its open records.
+/// One item (by id or name), its relations, what its failure affects and
+/// its open records.
 pub async fn get(principal: Principal, Path(id): Path<String>) -> Result<Json<Value>, Problem> {
     principal.require(Permission::ReadDesk)?;
     let mut tx = principal.tx().await?;
-    let ci = cis::get(&mut tx, &id)
-        .await?
-        .ok_or_else(Problem::not_found)?;
-    let all = cis::relations(&mut tx).await?;
-    let graph = edges(&all);
-    let mut impact = Vec::new();
-    for a in cmdb::impact(&graph, &ci.id, IMPACT_LIMIT) {
-        if let Some(other) = cis::get(&mut tx, &a.ci).await? {
-            impact.push(json!({"id": other.id, "name": other.name, "ci_type": other.ci_type, "depth": a.depth,
-                "through": a.through, "relation": a.relation.name()}));
-        }
-    }
-    let mine: Vec<&cis::Relation> = all
-        .iter()
-        .filter(|r| r.from_ci == ci.id || r.to_ci == ci.id)
-        .collect();
-    let open = records::list(
-        &mut tx,
-        &records::Filter {
-            ci_id: Some(ci.id.clone()),
-            categories: vec!["new".into(), "active".into(), "pending".into()],
-            limit: 50,
-            ..Default::default()
-        },
-    )
-    .await?;
-    let open: Vec<Value> = open.iter().map(|r| json!({"id": r.id, "kind": r.kind, "number": r.number, "title": r.title, "state": r.state})).collect();
+    let view = crate::app::desk::cmdb::view(&mut tx, &id).await?;
     tx.commit().await?;
-    Ok(Json(
-        json!({"ci": ci, "relations": mine, "impact": impact, "open_records": open}),
-    ))
+    Ok(Json(json!(view)))
 }
 
 #[derive(Deserialize, JsonSchema)]
