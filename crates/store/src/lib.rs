@@ -122,6 +122,10 @@ impl Store {
         };
         let pool = AnyPoolOptions::new()
             .max_connections(max_connections)
+            // An embedded file cannot drop like a network connection: no
+            // ping before every transaction (a round trip to the SQLite
+            // thread each time).
+            .test_before_acquire(backend == Backend::Postgres)
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {

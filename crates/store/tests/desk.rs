@@ -484,3 +484,66 @@ async fn an_import_indexes_its_records_and_numbering_continues_after_it() {
         tx.commit().await.unwrap();
     }
 }
+
+#[tokio::test]
+async fn a_new_record_is_written_whole_with_its_state_history_and_text_or_not_at_all() {
+    for store in stores().await {
+        let t = tenant(&store).await;
+        let first = history::Entered {
+            at: 1_800_000_000,
+            state: "new".into(),
+            category: "new".into(),
+        };
+        let changes = vec![
+            ("created".to_owned(), None, Some("new".to_owned())),
+            ("title".to_owned(), None, Some("Beamer flickers".to_owned())),
+            ("impact".to_owned(), None, Some("low".to_owned())),
+        ];
+        let r = incident(1, "Beamer flickers", "p4", first.at);
+        let mut tx = store.tenant(&t).await.unwrap();
+        records::create(
+            &mut tx,
+            &r,
+            &first,
+            "u-1",
+            &changes,
+            "INC-1 Beamer flickers in room 3",
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        let mut tx = store.tenant(&t).await.unwrap();
+        let lines = history::list(&mut tx, &r.id).await.unwrap();
+        assert_eq!(
+            lines
+                .iter()
+                .map(|l| (l.seq, l.field.as_str()))
+                .collect::<Vec<_>>(),
+            [(1, "created"), (2, "title"), (3, "impact")]
+        );
+        let states = history::states(&mut tx, &r.id).await.unwrap();
+        assert_eq!(states, std::slice::from_ref(&first));
+        let found = records::list(
+            &mut tx,
+            &records::Filter {
+                text: Some("room".into()),
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(found.len(), 1, "the search text went in");
+        drop(tx);
+
+        // The same id again: refused as a conflict, and nothing of the
+        // second attempt stays (no second state or history line).
+        let mut tx = store.tenant(&t).await.unwrap();
+        let again = records::create(&mut tx, &r, &first, "u-1", &changes, "again").await;
+        assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+        drop(tx);
+        let mut tx = store.tenant(&t).await.unwrap();
+        assert_eq!(history::list(&mut tx, &r.id).await.unwrap().len(), 3);
+        assert_eq!(history::states(&mut tx, &r.id).await.unwrap().len(), 1);
+    }
+}

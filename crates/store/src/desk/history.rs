@@ -44,6 +44,39 @@ pub async fn begin(
     insert_changes(tx, record_id, 0, first.at, actor, changes).await
 }
 
+/// The history `INSERT` of `rows` changes with parameters after `$after`.
+pub(crate) fn changes_sql(after: usize, rows: usize) -> String {
+    let mut sql = String::from(
+        "INSERT INTO desk_history (tenant_id, record_id, seq, at, actor, field, old_value, new_value) VALUES ",
+    );
+    super::placeholders_after(&mut sql, after, rows, 8);
+    sql
+}
+
+/// Binds `changes` (numbered after `after_seq`) in [`changes_sql`]'s order.
+pub(crate) fn bind_changes<'q>(
+    mut q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+    tenant: &str,
+    record_id: &str,
+    after_seq: i64,
+    at: i64,
+    actor: &str,
+    changes: &[(String, Option<String>, Option<String>)],
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+    for (seq, (field, old, new)) in (after_seq + 1..).zip(changes) {
+        q = q
+            .bind(tenant.to_owned())
+            .bind(record_id.to_owned())
+            .bind(seq)
+            .bind(at)
+            .bind(actor.to_owned())
+            .bind(field.clone())
+            .bind(old.clone())
+            .bind(new.clone());
+    }
+    q
+}
+
 async fn insert_changes(
     tx: &mut TenantTx,
     record_id: &str,
@@ -56,24 +89,8 @@ async fn insert_changes(
         return Ok(());
     }
     let tenant = tx.tenant().to_owned();
-    let mut sql = String::from(
-        "INSERT INTO desk_history (tenant_id, record_id, seq, at, actor, field, old_value, new_value) VALUES ",
-    );
-    super::placeholders(&mut sql, changes.len(), 8);
-    let mut q = sqlx::query(AssertSqlSafe(sql));
-    let mut seq = after_seq;
-    for (field, old, new) in changes {
-        seq += 1;
-        q = q
-            .bind(tenant.clone())
-            .bind(record_id.to_owned())
-            .bind(seq)
-            .bind(at)
-            .bind(actor.to_owned())
-            .bind(field.clone())
-            .bind(old.clone())
-            .bind(new.clone());
-    }
+    let q = sqlx::query(AssertSqlSafe(changes_sql(0, changes.len())));
+    let q = bind_changes(q, &tenant, record_id, after_seq, at, actor, changes);
     q.execute(tx.conn()).await?;
     Ok(())
 }

@@ -39,7 +39,13 @@ pub async fn next_number(tx: &mut TenantTx, kind: &str) -> Result<i64, StoreErro
 /// Appends `($1, …, $k), (…)` to `sql`: placeholders for `rows` rows of
 /// `columns` values, for multi-row statements.
 pub(crate) fn placeholders(sql: &mut String, rows: usize, columns: usize) {
-    let mut n = 0;
+    placeholders_after(sql, 0, rows, columns);
+}
+
+/// The same, numbered from `$after + 1` (for a statement sent together
+/// with others that bind the parameters before it).
+pub(crate) fn placeholders_after(sql: &mut String, after: usize, rows: usize, columns: usize) {
+    let mut n = after;
     for r in 0..rows {
         sql.push_str(if r == 0 { "(" } else { ", (" });
         for c in 0..columns {

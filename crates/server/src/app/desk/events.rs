@@ -50,7 +50,24 @@ pub async fn emit(
     detail: Value,
     now: i64,
 ) -> Result<(), Problem> {
-    let hooks = webhooks::list(tx).await?;
+    let hooks: Vec<String> = webhooks::list(tx)
+        .await?
+        .into_iter()
+        .map(|h| h.id)
+        .collect();
+    emit_to(tx, &hooks, r, event, actor, detail, now).await
+}
+
+/// The same, for the webhooks `hooks` (the ids the settings carry).
+pub async fn emit_to(
+    tx: &mut TenantTx,
+    hooks: &[String],
+    r: &Record,
+    event: &str,
+    actor: &str,
+    detail: Value,
+    now: i64,
+) -> Result<(), Problem> {
     if hooks.is_empty() {
         return Ok(());
     }
@@ -74,7 +91,7 @@ pub async fn emit(
     })
     .to_string();
     for h in hooks {
-        webhooks::enqueue(tx, &fernhand_store::new_id()?, &h.id, &body, now).await?;
+        webhooks::enqueue(tx, &fernhand_store::new_id()?, h, &body, now).await?;
     }
     Ok(())
 }

@@ -216,12 +216,10 @@ pub async fn create(
     r.sla_due_at = clocks_over(s, &r, std::slice::from_ref(&first), now)
         .as_ref()
         .and_then(Clocks::next_escalation);
-    records::insert(tx, &r).await?;
     let mut changes = vec![("created".to_owned(), None, Some(r.state.clone()))];
     changes.extend(fields::diff(&Map::new(), &values));
-    history::begin(tx, &r.id, &first, actor, &changes).await?;
-    text::add(tx, &r.id, &r.id, &search_text(&r)?).await?;
-    super::events::emit(tx, &r, "created", actor, json!({}), now).await?;
+    records::create(tx, &r, &first, actor, &changes, &search_text(&r)?).await?;
+    super::events::emit_to(tx, &s.webhooks, &r, "created", actor, json!({}), now).await?;
     Ok(r)
 }
 
@@ -278,7 +276,16 @@ pub async fn edit(
     history::append(tx, &r.id, now, actor, &entries).await?;
     index(tx, &r).await?;
     let changed: Vec<&str> = entries.iter().map(|(f, _, _)| f.as_str()).collect();
-    super::events::emit(tx, &r, "updated", actor, json!({"fields": changed}), now).await?;
+    super::events::emit_to(
+        tx,
+        &s.webhooks,
+        &r,
+        "updated",
+        actor,
+        json!({"fields": changed}),
+        now,
+    )
+    .await?;
     Ok(r)
 }
 
@@ -346,8 +353,9 @@ pub async fn transition(
         .iter()
         .find(|(f, _, _)| f == "state")
         .and_then(|(_, old, _)| old.clone());
-    super::events::emit(
+    super::events::emit_to(
         tx,
+        &s.webhooks,
         &r,
         "state_changed",
         actor,

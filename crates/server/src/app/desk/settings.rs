@@ -26,7 +26,16 @@ pub struct DeskSettings {
     pub cab: Option<Board>,
     #[serde(skip)]
     built: Option<BusinessCalendar>,
+    /// The tenant's webhook ids, kept beside the settings (by the webhook
+    /// routes) so raising a record needs no second read to know where its
+    /// event goes.
+    #[serde(skip)]
+    pub webhooks: Vec<String>,
 }
+
+/// The setting holding the tenant's webhook ids (not writable through the
+/// settings API).
+pub const WEBHOOKS: &str = "webhooks";
 
 /// The setting names a tenant admin may write.
 pub const NAMES: [&str; 7] = [
@@ -67,12 +76,14 @@ impl DeskSettings {
         let sla = parse(&stored, "sla")?.unwrap_or_default();
         let cab = parse(&stored, "cab")?;
         let built = calendar.build().ok();
+        let webhooks = parse(&stored, WEBHOOKS)?.unwrap_or_default();
         Ok(DeskSettings {
             lifecycles,
             calendar,
             sla,
             cab,
             built,
+            webhooks,
         })
     }
 

@@ -287,6 +287,24 @@ fn check_tenant_url(url: &str, allow_local: bool) -> Result<(), Problem> {
     Ok(())
 }
 
+/// Keeps the webhook ids beside the desk settings (see
+/// `DeskSettings::webhooks`).
+async fn remember_webhooks(tx: &mut fernhand_store::TenantTx) -> Result<(), Problem> {
+    let ids: Vec<String> = webhooks::list(tx)
+        .await?
+        .into_iter()
+        .map(|h| h.id)
+        .collect();
+    fernhand_store::desk::settings::put(
+        tx,
+        crate::app::desk::settings::WEBHOOKS,
+        &json!(ids).to_string(),
+        now(),
+    )
+    .await?;
+    Ok(())
+}
+
 /// The tenant's webhooks.
 pub async fn list_webhooks(principal: Principal) -> Result<Json<Value>, Problem> {
     principal.require(Permission::ManageDesk)?;
@@ -323,6 +341,7 @@ pub async fn add_webhook(
     };
     let mut tx = principal.tx().await?;
     webhooks::insert(&mut tx, &w).await?;
+    remember_webhooks(&mut tx).await?;
     audit::append(
         &mut tx,
         &principal.user.id,
@@ -345,6 +364,7 @@ pub async fn delete_webhook(
     if !webhooks::delete(&mut tx, &id).await? {
         return Err(Problem::not_found());
     }
+    remember_webhooks(&mut tx).await?;
     webhooks::settle(&mut tx).await?;
     audit::append(
         &mut tx,
