@@ -499,19 +499,26 @@ async fn a_new_record_is_written_whole_with_its_state_history_and_text_or_not_at
             ("title".to_owned(), None, Some("Beamer flickers".to_owned())),
             ("impact".to_owned(), None, Some("low".to_owned())),
         ];
-        let r = incident(1, "Beamer flickers", "p4", first.at);
+        let raised = || records::Raised {
+            first: &first,
+            actor: "u-1",
+            changes: &changes,
+            text: "Beamer flickers in room 3",
+            prefix: "INC",
+            audit: "desk.create",
+        };
+        let mut r = incident(0, "Beamer flickers", "p4", first.at);
         let mut tx = store.tenant(&t).await.unwrap();
-        records::create(
-            &mut tx,
-            &r,
-            &first,
-            "u-1",
-            &changes,
-            "INC-1 Beamer flickers in room 3",
-        )
-        .await
-        .unwrap();
+        records::create(&mut tx, &mut r, raised()).await.unwrap();
         tx.commit().await.unwrap();
+        assert_eq!(r.number, 1, "numbered in the batch");
+        let mut second = incident(0, "Projector hums", "p4", first.at);
+        let mut tx = store.tenant(&t).await.unwrap();
+        records::create(&mut tx, &mut second, raised())
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(second.number, 2);
         let mut tx = store.tenant(&t).await.unwrap();
         let lines = history::list(&mut tx, &r.id).await.unwrap();
         assert_eq!(
@@ -533,13 +540,36 @@ async fn a_new_record_is_written_whole_with_its_state_history_and_text_or_not_at
         )
         .await
         .unwrap();
-        assert_eq!(found.len(), 1, "the search text went in");
+        assert_eq!(found.len(), 2, "both search texts went in");
+        let by_reference = records::list(
+            &mut tx,
+            &records::Filter {
+                text: Some("INC-1".into()),
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert!(
+            by_reference.iter().any(|x| x.id == r.id),
+            "the reference is searchable"
+        );
+        let audit = fernhand_store::audit::list(&mut tx, 0, 10).await.unwrap();
+        let entry = audit
+            .iter()
+            .find(|a| a.target == r.id)
+            .expect("an audit entry");
+        assert_eq!(entry.action, "desk.create");
+        let detail: serde_json::Value = serde_json::from_str(&entry.detail).unwrap();
+        assert_eq!(detail, serde_json::json!({"kind": "incident", "number": 1}));
         drop(tx);
 
         // The same id again: refused as a conflict, and nothing of the
         // second attempt stays (no second state or history line).
         let mut tx = store.tenant(&t).await.unwrap();
-        let again = records::create(&mut tx, &r, &first, "u-1", &changes, "again").await;
+        let mut same = r.clone();
+        let again = records::create(&mut tx, &mut same, raised()).await;
         assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
         drop(tx);
         let mut tx = store.tenant(&t).await.unwrap();

@@ -155,7 +155,13 @@ pub fn reference_of(r: &Record) -> Option<Reference> {
 /// What search finds a record by: its reference, title and description.
 fn search_text(r: &Record) -> Result<String, Problem> {
     let reference = reference_of(r).ok_or_else(Problem::internal)?;
-    Ok(format!("{reference} {} {}", r.title, r.description))
+    Ok(format!(
+        "{} {} {} {}",
+        reference.kind.prefix(),
+        reference.number,
+        r.title,
+        r.description
+    ))
 }
 
 async fn index(tx: &mut TenantTx, r: &Record) -> Result<(), Problem> {
@@ -185,11 +191,10 @@ pub async fn create(
     let category = lifecycle
         .category(&lifecycle.initial)
         .ok_or_else(Problem::internal)?;
-    let number = fernhand_store::desk::next_number(tx, kind.name()).await?;
     let mut r = Record {
         id: fernhand_store::new_id()?,
         kind: kind.name().into(),
-        number,
+        number: 0,
         title: String::new(),
         description: String::new(),
         state: lifecycle.initial.clone(),
@@ -218,7 +223,16 @@ pub async fn create(
         .and_then(Clocks::next_escalation);
     let mut changes = vec![("created".to_owned(), None, Some(r.state.clone()))];
     changes.extend(fields::diff(&Map::new(), &values));
-    records::create(tx, &r, &first, actor, &changes, &search_text(&r)?).await?;
+    let text = format!("{} {}", r.title, r.description);
+    let raised = records::Raised {
+        first: &first,
+        actor,
+        changes: &changes,
+        text: &text,
+        prefix: kind.prefix(),
+        audit: "desk.create",
+    };
+    records::create(tx, &mut r, raised).await?;
     super::events::emit_to(tx, &s.webhooks, &r, "created", actor, json!({}), now).await?;
     Ok(r)
 }

@@ -44,14 +44,6 @@ pub async fn create(
     let s = DeskSettings::load(&mut tx).await?;
     let t = now();
     let r = desk::create(&mut tx, &s, &principal.user.id, kind, &body.fields, t).await?;
-    audit::append(
-        &mut tx,
-        &principal.user.id,
-        "desk.create",
-        &r.id,
-        &json!({"kind": r.kind, "number": r.number}),
-    )
-    .await?;
     let view = desk::view(&mut tx, &s, &r, desk_role(principal.role), t).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(view)))

@@ -45,14 +45,6 @@ pub async fn raise(
     let s = DeskSettings::load(&mut tx).await?;
     let t = now();
     let r = portal::raise(&mut tx, &s, &principal.user.id, body, t).await?;
-    audit::append(
-        &mut tx,
-        &principal.user.id,
-        "desk.portal.raise",
-        &r.id,
-        &json!({"number": r.number}),
-    )
-    .await?;
     let view = portal::view(&mut tx, &s, &r, &principal.user.id).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(json!(view))))
