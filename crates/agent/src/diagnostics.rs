@@ -114,6 +114,26 @@ pub fn collect() -> Value {
     })
 }
 
+/// What the agent tells the control plane about its machine, for the
+/// tenant's configuration database: the system, hardware, disks and
+/// network interfaces — never processes, services, logs or use, which stay
+/// inside the end-to-end encrypted sessions.
+pub fn inventory() -> Value {
+    let mut report = collect();
+    if let Some(map) = report.as_object_mut() {
+        for private in [
+            "processes",
+            "process_count",
+            "services",
+            "system_log",
+            "usage",
+        ] {
+            map.remove(private);
+        }
+    }
+    report
+}
+
 /// Services and their state, from systemd when it runs.
 fn services() -> Value {
     let out = Command::new("systemctl")

@@ -274,6 +274,9 @@ fn jitter(limit: Duration) -> Duration {
 }
 
 /// One control connection, until it drops. Ok when it was established.
+/// How often an unattended agent reports its inventory.
+const INVENTORY_EVERY: Duration = Duration::from_secs(6 * 3600);
+
 async fn control_connection(
     config: &AgentConfig,
     dir: &Path,
@@ -307,11 +310,23 @@ async fn control_connection(
     tracing::info!(device = %config.device, "control connection open");
     let (mut write, mut read) = ws.split();
     let mut ping = tokio::time::interval(Duration::from_secs(30));
+    // The machine's inventory, for the tenant's configuration database: at
+    // once, then every six hours.
+    let mut inventory = tokio::time::interval(INVENTORY_EVERY);
     let busy = Arc::new(tokio::sync::Mutex::new(()));
     loop {
         tokio::select! {
             _ = ping.tick() => {
                 if write.send(WsMessage::Text(r#"{"type":"ping"}"#.into())).await.is_err() {
+                    return Ok(());
+                }
+            }
+            _ = inventory.tick() => {
+                let report = tokio::task::spawn_blocking(crate::diagnostics::inventory)
+                    .await
+                    .unwrap_or_default();
+                let message = serde_json::json!({"type": "inventory", "report": report}).to_string();
+                if write.send(WsMessage::Text(message.into())).await.is_err() {
                     return Ok(());
                 }
             }

@@ -91,6 +91,23 @@ async fn store_task(command: &AdminCommand) -> anyhow::Result<ExitCode> {
             println!("{}", token.as_str());
         }
         AdminCommand::OperatorToken { command } => operator_token(command).await?,
+        AdminCommand::DeskImport {
+            store: s,
+            tenant,
+            from,
+            file,
+        } => {
+            let report = ops::desk_import(&store(s).await?, tenant, from, file).await?;
+            for (line, why) in &report.skipped {
+                println!("line {line}: skipped: {why}");
+            }
+            println!(
+                "{} ticket(s) imported, {} already in the desk, {} line(s) skipped",
+                report.imported.len(),
+                report.existing,
+                report.skipped.len()
+            );
+        }
         AdminCommand::MailIntake {
             store: s,
             tenant,

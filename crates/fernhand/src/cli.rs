@@ -189,6 +189,20 @@ pub enum AdminCommand {
         #[command(subcommand)]
         command: OperatorTokenCommand,
     },
+    /// Bring tickets over from another desk's CSV export (GLPI's ticket
+    /// list, iTop's user requests or incidents); they keep their numbers.
+    DeskImport {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Tenant slug.
+        #[arg(long)]
+        tenant: String,
+        /// glpi or itop.
+        #[arg(long)]
+        from: String,
+        /// The CSV file.
+        file: PathBuf,
+    },
     /// Read incoming e-mail into a tenant's service desk: new messages raise
     /// incidents, replies with [INC-42] in the subject are added to it.
     MailIntake {

@@ -534,6 +534,30 @@ fn admin_commands_work_beside_a_running_server_and_a_backup_restores() {
     );
     assert!(ok && text.contains("0 message(s) read"), "{text}");
 
+    // Tickets from a GLPI export keep their numbers.
+    let export = data.join("glpi.csv");
+    std::fs::write(
+        &export,
+        "ID;Title;Status;Priority\n77;Old printer ticket;Closed;Low\n78;;New;Low\n",
+    )
+    .unwrap();
+    let (ok, text) = admin(
+        &[
+            "desk-import",
+            "--tenant",
+            "acme",
+            "--from",
+            "glpi",
+            export.to_str().unwrap(),
+        ],
+        &data,
+    );
+    assert!(
+        ok && text.contains("1 ticket(s) imported, 0 already in the desk, 1 line(s) skipped"),
+        "{text}"
+    );
+    assert!(text.contains("line 3: skipped: no title"), "{text}");
+
     // Operator tokens: printed once, listed without the secret, revocable.
     let (ok, token) = admin(
         &["operator-token", "create", "--name", "night shift"],

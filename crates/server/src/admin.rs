@@ -36,7 +36,7 @@ pub enum AdminError {
     /// Randomness or hashing failed.
     #[error("could not make a secret")]
     Secret,
-    /// The e-mail intake.
+    /// The e-mail intake or a desk import.
     #[error("{0}")]
     Mail(String),
     /// A file.
@@ -280,4 +280,27 @@ pub async fn mail_intake(
     mailbox::read(store, &sealer, &tenant, mailbox.as_mut(), now())
         .await
         .map_err(|e| AdminError::Mail(e.to_string()))
+}
+
+/// Brings a GLPI or iTop CSV export into a tenant's desk (see
+/// `app::desk::import`): all of it or, on a store error, nothing.
+pub async fn desk_import(
+    store: &Store,
+    slug: &str,
+    source: &str,
+    file: &Path,
+) -> Result<crate::app::desk::import::Report, AdminError> {
+    use crate::app::desk::import::{self, Source};
+    let source = Source::parse(source).ok_or(AdminError::Invalid("--from is glpi or itop"))?;
+    let tenant = tenant_id(store, slug).await?;
+    let bytes = std::fs::read(file).map_err(|source| AdminError::Io {
+        path: file.display().to_string(),
+        source,
+    })?;
+    let mut tx = store.tenant(&tenant).await?;
+    let report = import::run(&mut tx, source, &bytes, now())
+        .await
+        .map_err(|p| AdminError::Mail(p.detail))?;
+    tx.commit().await?;
+    Ok(report)
 }

@@ -732,6 +732,16 @@ struct Agent(
 );
 
 impl Agent {
+    async fn send(&mut self, v: serde_json::Value) {
+        use futures_util::SinkExt;
+        self.0
+            .send(tokio_tungstenite::tungstenite::Message::Text(
+                v.to_string().into(),
+            ))
+            .await
+            .unwrap();
+    }
+
     async fn next(&mut self) -> serde_json::Value {
         use futures_util::StreamExt;
         let m = tokio::time::timeout(std::time::Duration::from_secs(10), self.0.next())
@@ -821,6 +831,29 @@ async fn devices_enrol_once_stay_online_and_hear_an_experts_connect_request() {
         );
         let mut agent = control(&server, &credential).await.unwrap();
         assert_eq!(agent.next().await["type"], "hello");
+        // Its inventory refreshes its configuration item; a second one
+        // within the minute is ignored.
+        for host in ["till-3.shop", "ignored.shop"] {
+            agent
+                .send(json!({"type": "inventory", "report": {
+                    "os": {"name": "Debian GNU/Linux", "version": "13", "hostname": host},
+                    "hardware": {"cpu": "AMD EPYC", "memory_total_bytes": 8_589_934_592_u64},
+                }}))
+                .await;
+        }
+        let mut refreshed = serde_json::Value::Null;
+        for _ in 0..100 {
+            refreshed =
+                admin.get("/api/v1/desk/cis?ci_type=device").await.body[0]["attributes"].clone();
+            if refreshed["hostname"] == "till-3.shop" {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        assert_eq!(refreshed["os"], "Debian GNU/Linux 13", "{refreshed}");
+        assert_eq!(refreshed["hostname"], "till-3.shop");
+        assert_eq!(refreshed["cpu"], "AMD EPYC");
+        assert_eq!(refreshed["memory_bytes"], 8_589_934_592_u64);
 
         // The expert is not in the group yet: the device does not exist for them.
         assert_eq!(expert.get("/api/v1/devices").await.body, json!([]));

@@ -434,7 +434,10 @@ async fn measure(
     {
         let owner = Store::open(owner, 1).await?;
         let mut tx = owner.platform().await?;
-        sqlx::query("ANALYZE").execute(tx.conn()).await?;
+        // The desk's tables only (the catalogs are the superuser's).
+        sqlx::query("ANALYZE desk_records, desk_text, desk_state_log, desk_history")
+            .execute(tx.conn())
+            .await?;
         tx.commit().await?;
         owner.close().await;
     }

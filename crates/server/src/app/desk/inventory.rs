@@ -2,7 +2,8 @@
 //! becomes a `device` configuration item (linked to the device, with what
 //! the agent reported), so tickets and the impact view can name it, and an
 //! expert can connect to it from its page; the diagnostics snapshot of a
-//! session on a ticket refreshes the ticket's device item.
+//! session on a ticket, and the inventory an unattended agent reports over
+//! its control connection, refresh the device item.
 
 use crate::app::problem::Problem;
 use fernhand_store::TenantTx;
@@ -69,9 +70,43 @@ pub async fn diagnostics_reported(
             ci.attributes.insert(key.into(), v.clone());
         }
     }
+    // The agent's report names them inside `os` and `hardware`.
+    let os = &diagnostics.get("os").cloned().unwrap_or_default();
+    let named = [os["name"].as_str(), os["version"].as_str()]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
+    if !named.is_empty() {
+        ci.attributes.insert("os".into(), json!(named));
+    }
+    if let Some(h) = os["hostname"].as_str() {
+        ci.attributes.insert("hostname".into(), json!(h));
+    }
+    let hardware = diagnostics.get("hardware").cloned().unwrap_or_default();
+    if let Some(cpu) = hardware["cpu"].as_str() {
+        ci.attributes.insert("cpu".into(), json!(cpu));
+    }
+    if let Some(m) = hardware["memory_total_bytes"].as_u64() {
+        ci.attributes.insert("memory_bytes".into(), json!(m));
+    }
     ci.attributes
         .insert("diagnostics".into(), Value::Object(diagnostics.clone()));
     ci.attributes.insert("diagnostics_at".into(), json!(at));
     cis::set_attributes(tx, &ci.id, &ci.attributes, at).await?;
+    Ok(())
+}
+
+/// An unattended device's inventory (over its control connection)
+/// refreshes the configuration item it is.
+pub async fn device_inventory(
+    tx: &mut TenantTx,
+    device_id: &str,
+    report: &Map<String, Value>,
+    at: i64,
+) -> Result<(), Problem> {
+    if let Some(ci) = cis::by_device(tx, device_id).await? {
+        diagnostics_reported(tx, &ci.id, report, at).await?;
+    }
     Ok(())
 }

@@ -10,6 +10,7 @@ pub mod delivery;
 pub mod escalation;
 pub mod events;
 pub mod fields;
+pub mod import;
 pub mod inventory;
 pub mod mail;
 pub mod mailbox;

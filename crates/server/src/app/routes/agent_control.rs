@@ -3,7 +3,9 @@
 //! (`Authorization: Bearer fhd_<tenant>_<secret>`). While it is open the
 //! device is online; the server pushes notices (JSON text) such as
 //! `{"type":"connect",…}`; the agent may send `{"type":"ping"}` and gets
-//! `{"type":"pong"}`. Anything else from the agent closes the connection.
+//! `{"type":"pong"}`, and `{"type":"inventory","report":{…}}` (at most
+//! 256 KiB, at most one a minute is taken) which refreshes its
+//! configuration item. Anything else from the agent closes the connection.
 
 use super::Peer;
 use super::devices::{DEVICE_PREFIX, split_credential};
@@ -66,6 +68,7 @@ async fn serve(state: AppState, tenant: String, device: String, mut socket: WebS
         return;
     }
     let (presence, mut outbox) = state.agents.connect(&tenant, &device);
+    let mut last_inventory = None;
     loop {
         tokio::select! {
             notice = outbox.recv() => {
@@ -79,6 +82,18 @@ async fn serve(state: AppState, tenant: String, device: String, mut socket: WebS
                     Ok(Some(Ok(Message::Text(t)))) if is_ping(&t) => {
                         if socket.send(Message::Text(json!({"type": "pong"}).to_string().into())).await.is_err() {
                             break;
+                        }
+                    }
+                    Ok(Some(Ok(Message::Text(t)))) if t.len() <= INVENTORY_MAX => {
+                        match serde_json::from_str::<serde_json::Value>(&t) {
+                            Ok(v) if v["type"] == "inventory" => {
+                                // At most one a minute is taken; more are ignored.
+                                if last_inventory.is_none_or(|at: std::time::Instant| at.elapsed() >= INVENTORY_GAP) {
+                                    last_inventory = Some(std::time::Instant::now());
+                                    inventory(&state, &tenant, &device, &v["report"]).await;
+                                }
+                            }
+                            _ => break,
                         }
                     }
                     Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => {}
@@ -96,6 +111,34 @@ async fn serve(state: AppState, tenant: String, device: String, mut socket: WebS
             .is_ok()
     {
         let _ = tx.commit().await;
+    }
+}
+
+/// The largest inventory message taken.
+const INVENTORY_MAX: usize = 256 * 1024;
+/// The least time between two inventories taken from one connection.
+const INVENTORY_GAP: Duration = Duration::from_secs(60);
+
+/// A device's inventory refreshes its configuration item; a failure is
+/// logged and the connection goes on.
+async fn inventory(state: &AppState, tenant: &str, device: &str, report: &serde_json::Value) {
+    let Some(report) = report.as_object() else {
+        return;
+    };
+    let done = async {
+        let mut tx = state.store.tenant(tenant).await?;
+        crate::app::desk::inventory::device_inventory(
+            &mut tx,
+            device,
+            report,
+            fernhand_store::now(),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok::<_, Problem>(())
+    };
+    if let Err(e) = done.await {
+        tracing::warn!(device = %device, "inventory not stored: {}", e.detail);
     }
 }
 
