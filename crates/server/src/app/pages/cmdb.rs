@@ -2,7 +2,7 @@
 //! attributes, relations, impact view, open records and — for an enrolled
 //! device — "Connect", which opens the console on it.
 
-use super::{Html, Layout, PageResponse, signed_in, when};
+use super::{Layout, respond, when};
 use crate::app::AppState;
 use crate::app::desk::cmdb::{self, CiView};
 use crate::app::principal::{Permission, Principal};
@@ -10,7 +10,7 @@ use crate::problem::Problem;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::Uri;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use fernhand_store::desk::cis;
 use serde::Deserialize;
 use serde_json::Value;
@@ -48,15 +48,10 @@ pub async fn list(
     who: Result<Principal, Problem>,
     Query(q): Query<ListQuery>,
 ) -> Response {
-    let p = match signed_in(who, &uri) {
-        Ok(p) => p,
-        Err(r) => return *r,
-    };
-    let page = match list_page(&p, q).await {
-        Ok(page) => Html::of(&page),
-        Err(e) => Html::problem(Layout::desk(&p), &e),
-    };
-    PageResponse(page, super::tls(&state)).into_response()
+    respond(&state, &uri, who, Layout::desk, async |p| {
+        list_page(p, q).await
+    })
+    .await
 }
 
 async fn list_page(p: &Principal, q: ListQuery) -> Result<ListPage, Problem> {
@@ -102,15 +97,10 @@ pub async fn item(
     who: Result<Principal, Problem>,
     Path(key): Path<String>,
 ) -> Response {
-    let p = match signed_in(who, &uri) {
-        Ok(p) => p,
-        Err(r) => return *r,
-    };
-    let page = match item_page(&p, &key).await {
-        Ok(page) => Html::of(&page),
-        Err(e) => Html::problem(Layout::desk(&p), &e),
-    };
-    PageResponse(page, super::tls(&state)).into_response()
+    respond(&state, &uri, who, Layout::desk, async |p| {
+        item_page(p, &key).await
+    })
+    .await
 }
 
 fn text(v: &Value) -> String {

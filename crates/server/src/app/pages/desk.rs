@@ -2,7 +2,7 @@
 //! filters, the form raising a record, and a record with its moves, notes,
 //! remote sessions (transcript and duration) and history.
 
-use super::{Html, Layout, Names, PageResponse, signed_in, span, when};
+use super::{Layout, Names, respond, span, when};
 use crate::app::AppState;
 use crate::app::desk::fields::{self, Input};
 use crate::app::desk::settings::DeskSettings;
@@ -12,7 +12,7 @@ use crate::problem::Problem;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::Uri;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use fernhand_desk::RecordKind;
 use fernhand_desk::lifecycle::Lifecycle;
 use fernhand_store::desk::{cis, history, notes, records, text};
@@ -88,15 +88,10 @@ pub async fn list(
     who: Result<Principal, Problem>,
     Query(q): Query<ListQuery>,
 ) -> Response {
-    let p = match signed_in(who, &uri) {
-        Ok(p) => p,
-        Err(r) => return *r,
-    };
-    let page = match list_page(&p, &q).await {
-        Ok(page) => Html::of(&page),
-        Err(e) => Html::problem(Layout::desk(&p), &e),
-    };
-    PageResponse(page, super::tls(&state)).into_response()
+    respond(&state, &uri, who, Layout::desk, async |p| {
+        list_page(p, &q).await
+    })
+    .await
 }
 
 async fn list_page(p: &Principal, q: &ListQuery) -> Result<ListPage, Problem> {
@@ -258,26 +253,21 @@ pub async fn new(
     who: Result<Principal, Problem>,
     Query(q): Query<NewQuery>,
 ) -> Response {
-    let p = match signed_in(who, &uri) {
-        Ok(p) => p,
-        Err(r) => return *r,
-    };
-    let page = match p.require(Permission::WorkDesk).and_then(|()| {
-        RecordKind::parse(&q.kind).ok_or_else(|| {
+    respond(&state, &uri, who, Layout::desk, async |p| {
+        p.require(Permission::WorkDesk)?;
+        let kind = RecordKind::parse(&q.kind).ok_or_else(|| {
             Problem::bad_request("kind is one of: incident, problem, change, release")
-        })
-    }) {
-        Ok(kind) => Html::of(&NewPage {
-            layout: Layout::desk(&p),
+        })?;
+        Ok(NewPage {
+            layout: Layout::desk(p),
             kind: kind.name(),
             fields: Lifecycle::fields_of(kind)
                 .iter()
                 .map(|f| FieldInput::of("new", f))
                 .collect(),
-        }),
-        Err(e) => Html::problem(Layout::desk(&p), &e),
-    };
-    PageResponse(page, super::tls(&state)).into_response()
+        })
+    })
+    .await
 }
 
 /// A move open from the record's state.
@@ -387,20 +377,15 @@ pub async fn record(
     who: Result<Principal, Problem>,
     Path(key): Path<String>,
 ) -> Response {
-    let p = match signed_in(who, &uri) {
-        Ok(p) => p,
-        Err(r) => return *r,
-    };
-    let page = match record_view(&p, &key).await {
-        Ok(r) => Html::of(&RecordPage {
-            layout: Layout::desk(&p),
-            r,
+    respond(&state, &uri, who, Layout::desk, async |p| {
+        Ok(RecordPage {
+            layout: Layout::desk(p),
+            r: record_view(p, &key).await?,
             may_work: p.require(Permission::WorkDesk).is_ok(),
             may_sessions: p.require(Permission::RunSessions).is_ok(),
-        }),
-        Err(e) => Html::problem(Layout::desk(&p), &e),
-    };
-    PageResponse(page, super::tls(&state)).into_response()
+        })
+    })
+    .await
 }
 
 fn shown(v: &Value) -> String {

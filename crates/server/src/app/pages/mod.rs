@@ -196,7 +196,22 @@ pub fn routes() -> Router<AppState> {
         .route("/portal/{key}", get(portal::ticket))
 }
 
-/// The TLS flag pages need, from the state.
-fn tls(state: &State<AppState>) -> bool {
-    state.tls
+/// A page for the signed-in caller (the sign-in otherwise): `build`
+/// makes its template, or a problem shown as a page in `layout`'s frame.
+async fn respond<T: Template>(
+    state: &State<AppState>,
+    uri: &Uri,
+    who: Result<Principal, Problem>,
+    layout: fn(&Principal) -> Layout,
+    build: impl AsyncFnOnce(&Principal) -> Result<T, Problem>,
+) -> Response {
+    let p = match signed_in(who, uri) {
+        Ok(p) => p,
+        Err(r) => return *r,
+    };
+    let page = match build(&p).await {
+        Ok(t) => Html::of(&t),
+        Err(e) => Html::problem(layout(&p), &e),
+    };
+    PageResponse(page, state.tls).into_response()
 }

@@ -2,7 +2,7 @@
 //! new one, and a ticket with its conversation, a reply form and the moves
 //! the requester may make (resume, close, reopen).
 
-use super::{Html, Layout, PageResponse, signed_in, when};
+use super::{Layout, respond, when};
 use crate::app::AppState;
 use crate::app::desk::portal::{self, Reply, Ticket};
 use crate::app::desk::settings::DeskSettings;
@@ -11,7 +11,7 @@ use crate::problem::Problem;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::Uri;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
 /// A row of the list.
 pub struct Row {
@@ -30,15 +30,10 @@ struct ListPage {
 
 /// `GET /portal`: my tickets and a form to raise one.
 pub async fn list(state: State<AppState>, uri: Uri, who: Result<Principal, Problem>) -> Response {
-    let p = match signed_in(who, &uri) {
-        Ok(p) => p,
-        Err(r) => return *r,
-    };
-    let page = match list_page(&p).await {
-        Ok(page) => Html::of(&page),
-        Err(e) => Html::problem(Layout::portal(&p), &e),
-    };
-    PageResponse(page, super::tls(&state)).into_response()
+    respond(&state, &uri, who, Layout::portal, async |p| {
+        list_page(p).await
+    })
+    .await
 }
 
 async fn list_page(p: &Principal) -> Result<ListPage, Problem> {
@@ -87,15 +82,10 @@ pub async fn ticket(
     who: Result<Principal, Problem>,
     Path(key): Path<String>,
 ) -> Response {
-    let p = match signed_in(who, &uri) {
-        Ok(p) => p,
-        Err(r) => return *r,
-    };
-    let page = match ticket_page(&p, &key).await {
-        Ok(page) => Html::of(&page),
-        Err(e) => Html::problem(Layout::portal(&p), &e),
-    };
-    PageResponse(page, super::tls(&state)).into_response()
+    respond(&state, &uri, who, Layout::portal, async |p| {
+        ticket_page(p, &key).await
+    })
+    .await
 }
 
 async fn ticket_page(p: &Principal, key: &str) -> Result<TicketPage, Problem> {
