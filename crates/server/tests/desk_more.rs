@@ -411,6 +411,45 @@ async fn desk_events_reach_the_tenants_webhook_signed_with_watchers_and_retried(
                 .status,
             StatusCode::NO_CONTENT
         );
+
+        // A webhook whose sealed secret no longer opens: its event is given
+        // up into the audit log, and the pass goes on.
+        let broken = admin
+            .post(
+                "/api/v1/desk/webhooks",
+                json!({"url": hook, "secret": secret}),
+            )
+            .await;
+        let broken_id = broken.body["id"].as_str().unwrap().to_owned();
+        let mut tx = server.state.store.tenant(&t.id).await.unwrap();
+        sqlx::query("UPDATE desk_webhooks SET secret_sealed = 'AAAA' WHERE id = $1")
+            .bind(&broken_id)
+            .execute(tx.conn())
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        expert
+            .post(
+                &format!("/api/v1/desk/records/{id}/notes"),
+                json!({"body": "inside"}),
+            )
+            .await;
+        let gave_up = fernhand_server::app::desk::delivery::pass(
+            &server.state.store,
+            &server.state.sealer,
+            &client,
+            now + 9000,
+        )
+        .await
+        .unwrap();
+        // (The server's own delivery job may have got there first.)
+        assert!(gave_up.dropped <= 1 && gave_up.sent == 0, "{gave_up:?}");
+        let audit = admin.get("/api/v1/audit?since=0").await;
+        assert!(
+            audit.text.contains("desk.webhook_gave_up") && audit.text.contains("does not open"),
+            "{}",
+            audit.text
+        );
         server.shutdown().await;
     }
 }
