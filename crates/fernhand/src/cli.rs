@@ -390,6 +390,9 @@ pub struct BenchArgs {
     /// `desk`: PostgreSQL URL of the application role.
     #[arg(long, requires = "pg_owner")]
     pub pg_app: Option<String>,
+    /// `desk`: measure PostgreSQL only (skip the SQLite run).
+    #[arg(long, requires = "pg_owner")]
+    pub postgres_only: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -536,30 +536,47 @@ async fn sla_clocks_escalate_once_per_level() {
     use fernhand_desk::sla::Level;
     use fernhand_server::app::desk::escalation::pass;
     for server in servers().await {
-        let t = tenant(&server.state.store).await;
-        let admin = signed_in(&server, &t, &t.admin).await;
         // Round the clock, P3 owned within 60 minutes, resolved within 600.
         let hours: Vec<Value> = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
             .map(|d| json!({"day": d, "from": "00:00", "to": "24:00"}))
             .to_vec();
-        let r = admin
-            .send(Method::PUT, "/api/v1/desk/settings", Some(json!({
-                "calendar": {"time_zone": "UTC", "hours": hours},
-                "sla": {"targets": {"p3": {"own_minutes": 60, "resolve_minutes": 600}}, "warn_percent": 75},
-            })))
-            .await;
-        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-        let r = admin
-            .post(
-                "/api/v1/desk/records",
-                json!({"kind": "incident", "fields": {"title": "Cannot print"}}),
-            )
-            .await;
-        let (id, created) = (
-            r.body["id"].as_str().unwrap().to_owned(),
-            r.body["created_at"].as_i64().unwrap(),
-        );
+        let settings = json!({
+            "calendar": {"time_zone": "UTC", "hours": hours},
+            "sla": {"targets": {"p3": {"own_minutes": 60, "resolve_minutes": 600}}, "warn_percent": 75},
+        });
+        let raise = |who: &'static str| {
+            let settings = settings.clone();
+            let server = &server;
+            async move {
+                let t = tenant(&server.state.store).await;
+                let admin = signed_in(server, &t, &t.admin).await;
+                let r = admin
+                    .send(Method::PUT, "/api/v1/desk/settings", Some(settings))
+                    .await;
+                assert_eq!(r.status, StatusCode::OK, "{who}: {}", r.text);
+                let r = admin
+                    .post(
+                        "/api/v1/desk/records",
+                        json!({"kind": "incident", "fields": {"title": "Cannot print"}}),
+                    )
+                    .await;
+                let (id, created) = (
+                    r.body["id"].as_str().unwrap().to_owned(),
+                    r.body["created_at"].as_i64().unwrap(),
+                );
+                (t, admin, id, created)
+            }
+        };
+        // A tenant whose settings no longer read fails its own pass and
+        // nobody else's, whichever order the tenants come in.
+        let (broken, _, _, _) = raise("broken").await;
+        let (t, admin, id, created) = raise("ours").await;
         let store = &server.state.store;
+        let mut tx = store.tenant(&broken.id).await.unwrap();
+        fernhand_store::desk::settings::put(&mut tx, "sla", "{not json", created)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
         let mine = |e: &Vec<fernhand_server::app::desk::escalation::Escalated>| {
             e.iter()
                 .filter(|x| x.tenant == t.id)

@@ -138,20 +138,26 @@ async fn numbering_updates_lists_and_search() {
         .unwrap();
         assert_eq!(dated.len(), 1);
 
-        // Search: prefix words, all required, only this tenant's rows.
-        let hits = records::list(
-            &mut tx,
-            &records::Filter {
-                text: Some("print jam".into()),
-                limit: 50,
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+        // Search: whole words (a prefix where `*` asks for one), all
+        // required, only this tenant's rows.
+        let search = |text: &'static str| records::Filter {
+            text: Some(text.into()),
+            limit: 50,
+            ..Default::default()
+        };
+        let hits = records::list(&mut tx, &search("print* jams"))
+            .await
+            .unwrap();
         assert_eq!(
             hits.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
             [printer.id.as_str()]
+        );
+        assert!(
+            records::list(&mut tx, &search("print jams"))
+                .await
+                .unwrap()
+                .is_empty(),
+            "a word matches whole unless `*` follows it"
         );
         let none = records::list(
             &mut tx,
@@ -434,7 +440,7 @@ async fn an_import_indexes_its_records_and_numbering_continues_after_it() {
         let hits = records::list(
             &mut tx,
             &records::Filter {
-                text: Some("scanner".into()),
+                text: Some("scanner*".into()),
                 limit: 200,
                 ..Default::default()
             },

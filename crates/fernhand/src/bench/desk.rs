@@ -501,14 +501,16 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<Report> {
     let vocab = vocabulary();
     let mut rows = Vec::new();
     runtime.block_on(async {
-        let dir = std::env::temp_dir().join(format!("fernhand-bench-desk-{}", new_id()?));
-        std::fs::create_dir_all(&dir)?;
-        let store = Store::embedded(&dir.join("desk.db")).await?;
-        rows.extend(measure(store, "sqlite", args, &vocab).await?);
-        if std::env::var_os("FERNHAND_BENCH_KEEP").is_some() {
-            eprintln!("kept the SQLite database in {}", dir.display());
-        } else {
-            std::fs::remove_dir_all(&dir).ok();
+        if !args.postgres_only {
+            let dir = std::env::temp_dir().join(format!("fernhand-bench-desk-{}", new_id()?));
+            std::fs::create_dir_all(&dir)?;
+            let store = Store::embedded(&dir.join("desk.db")).await?;
+            rows.extend(measure(store, "sqlite", args, &vocab).await?);
+            if std::env::var_os("FERNHAND_BENCH_KEEP").is_some() {
+                eprintln!("kept the SQLite database in {}", dir.display());
+            } else {
+                std::fs::remove_dir_all(&dir).ok();
+            }
         }
         if let (Some(owner), Some(app)) = (&args.pg_owner, &args.pg_app) {
             Store::migrate(owner).await?;

@@ -330,23 +330,27 @@ enum Arg {
 /// assembled from this function's constants only; every value is bound.
 ///
 /// Full-text matches are taken newest-indexed first (every edit
-/// re-indexes a record, so that is recent activity): the first attempt
-/// looks at the newest [`SEARCH_WINDOW`] matches only, which keeps a search
-/// for a common word as fast as one for a rare word; only if that yields
-/// less than a page are all matches considered.
+/// re-indexes a record, so that is recent activity), in widening windows:
+/// the newest few pages' worth of matches (which both engines read in
+/// index order, so a search for a common word costs what one for a rare
+/// word does), then the newest [`SEARCH_WINDOW`] (for searches the other
+/// filters narrow), and only if those yield less than a page, all matches.
 pub async fn list(tx: &mut TenantTx, f: &Filter) -> Result<Vec<Record>, StoreError> {
-    let windowed = f.text.is_some();
-    let limit = usize::try_from(f.limit.clamp(1, 200)).unwrap_or(200);
-    if windowed {
-        let found = list_with(tx, f, Some(SEARCH_WINDOW)).await?;
-        if found.len() >= limit {
-            return Ok(found);
+    let limit = f.limit.clamp(1, 200);
+    if f.text.is_some() {
+        for window in [limit * FIRST_WINDOW_PAGES, SEARCH_WINDOW] {
+            let found = list_with(tx, f, Some(window)).await?;
+            if found.len() >= usize::try_from(limit).unwrap_or(200) {
+                return Ok(found);
+            }
         }
     }
     list_with(tx, f, None).await
 }
 
-/// Newest full-text matches a first search attempt considers.
+/// Pages' worth of newest full-text matches a first search attempt takes.
+const FIRST_WINDOW_PAGES: u32 = 4;
+/// Newest full-text matches a second search attempt considers.
 pub const SEARCH_WINDOW: u32 = 5000;
 
 async fn list_with(

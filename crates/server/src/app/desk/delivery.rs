@@ -54,62 +54,79 @@ pub async fn pass(
     drop(p);
     let mut out = Pass::default();
     for tenant in tenants {
-        let mut tx = store.tenant(&tenant).await?;
-        let due = webhooks::due(&mut tx, now, BATCH).await?;
-        let hooks: HashMap<String, webhooks::Webhook> = webhooks::list(&mut tx)
-            .await?
-            .into_iter()
-            .map(|h| (h.id.clone(), h))
-            .collect();
-        tx.commit().await?;
-        let mut outcomes = Vec::with_capacity(due.len());
-        for d in due {
-            let Some(h) = hooks.get(&d.webhook_id) else {
-                continue;
-            };
-            // A secret that does not open (a changed seal key) gives up
-            // this webhook's deliveries, into the audit log, and never
-            // stops the other tenants' ones.
-            let context = format!("desk-webhook:{tenant}:{}", h.id);
-            let attempt = match sealer.open(&h.secret_sealed, context.as_bytes()) {
-                Some(secret) => {
-                    webhook::post_signed_event(client, &h.url, &secret, &d.id, &d.body).await
-                }
-                None => Attempt::Refused("its secret does not open (seal key changed?)".into()),
-            };
-            outcomes.push((d, h.url.clone(), attempt));
+        // One tenant's trouble (a store error) is logged and never keeps
+        // the others' events from going out.
+        if let Err(e) = pass_tenant(store, sealer, client, &tenant, now, &mut out).await {
+            tracing::warn!(tenant = %tenant, "desk webhooks: {}", e.detail);
         }
-        let mut tx = store.tenant(&tenant).await?;
-        for (d, url, attempt) in outcomes {
-            let failed = match attempt {
-                Attempt::Delivered => {
-                    webhooks::done(&mut tx, &d.id).await?;
-                    out.sent += 1;
-                    continue;
-                }
-                Attempt::Retry(why) if d.attempts + 1 < ATTEMPTS => {
-                    webhooks::retry(&mut tx, &d.id, now + backoff(d.attempts), &why).await?;
-                    out.retried += 1;
-                    continue;
-                }
-                Attempt::Retry(why) | Attempt::Refused(why) => why,
-            };
-            webhooks::done(&mut tx, &d.id).await?;
-            audit::append(
-                &mut tx,
-                "system:webhooks",
-                "desk.webhook_gave_up",
-                &d.webhook_id,
-                &json!({"event": d.id, "url": url, "attempts": d.attempts + 1, "error": failed}),
-            )
-            .await?;
-            tracing::warn!(tenant = %tenant, webhook = %d.webhook_id, error = %failed, "desk webhook: gave up on an event");
-            out.dropped += 1;
-        }
-        webhooks::settle(&mut tx).await?;
-        tx.commit().await?;
     }
     Ok(out)
+}
+
+/// One tenant's due deliveries, counted into `out`.
+async fn pass_tenant(
+    store: &Store,
+    sealer: &Sealer,
+    client: &reqwest::Client,
+    tenant: &str,
+    now: i64,
+    out: &mut Pass,
+) -> Result<(), Problem> {
+    let mut tx = store.tenant(tenant).await?;
+    let due = webhooks::due(&mut tx, now, BATCH).await?;
+    let hooks: HashMap<String, webhooks::Webhook> = webhooks::list(&mut tx)
+        .await?
+        .into_iter()
+        .map(|h| (h.id.clone(), h))
+        .collect();
+    tx.commit().await?;
+    let mut outcomes = Vec::with_capacity(due.len());
+    for d in due {
+        let Some(h) = hooks.get(&d.webhook_id) else {
+            continue;
+        };
+        // A secret that does not open (a changed seal key) gives up
+        // this webhook's deliveries, into the audit log, and never
+        // stops the other tenants' ones.
+        let context = format!("desk-webhook:{tenant}:{}", h.id);
+        let attempt = match sealer.open(&h.secret_sealed, context.as_bytes()) {
+            Some(secret) => {
+                webhook::post_signed_event(client, &h.url, &secret, &d.id, &d.body).await
+            }
+            None => Attempt::Refused("its secret does not open (seal key changed?)".into()),
+        };
+        outcomes.push((d, h.url.clone(), attempt));
+    }
+    let mut tx = store.tenant(tenant).await?;
+    for (d, url, attempt) in outcomes {
+        let failed = match attempt {
+            Attempt::Delivered => {
+                webhooks::done(&mut tx, &d.id).await?;
+                out.sent += 1;
+                continue;
+            }
+            Attempt::Retry(why) if d.attempts + 1 < ATTEMPTS => {
+                webhooks::retry(&mut tx, &d.id, now + backoff(d.attempts), &why).await?;
+                out.retried += 1;
+                continue;
+            }
+            Attempt::Retry(why) | Attempt::Refused(why) => why,
+        };
+        webhooks::done(&mut tx, &d.id).await?;
+        audit::append(
+            &mut tx,
+            "system:webhooks",
+            "desk.webhook_gave_up",
+            &d.webhook_id,
+            &json!({"event": d.id, "url": url, "attempts": d.attempts + 1, "error": failed}),
+        )
+        .await?;
+        tracing::warn!(tenant = %tenant, webhook = %d.webhook_id, error = %failed, "desk webhook: gave up on an event");
+        out.dropped += 1;
+    }
+    webhooks::settle(&mut tx).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Runs a pass every few seconds until aborted.

@@ -45,68 +45,80 @@ pub async fn pass(store: &Store, now: i64) -> Result<Vec<Escalated>, Problem> {
     drop(p);
     let mut out = Vec::new();
     for tenant in ids {
-        let mut tx = store.tenant(&tenant).await?;
-        let due = records::due(&mut tx, now, BATCH).await?;
-        if due.is_empty() {
-            continue;
+        // One tenant's trouble (a store error, a record that no longer
+        // reads) is logged and never stops the others' escalations.
+        match pass_tenant(store, &tenant, now).await {
+            Ok(mut done) => out.append(&mut done),
+            Err(e) => tracing::warn!(tenant = %tenant, "SLA escalation: {}", e.detail),
         }
-        let s = DeskSettings::load(&mut tx).await?;
-        for mut r in due {
-            let Some(c) = clocks(&mut tx, &s, &r, now).await? else {
-                r.sla_due_at = None;
-                records::update(&mut tx, &r).await?;
-                continue;
-            };
-            let (before, level) = (level_of(&r.sla_level), c.level());
-            r.sla_due_at = c.next_escalation().filter(|at| *at > now);
-            let raised = level.escalation_from(before);
-            if let Some(l) = raised {
-                r.sla_level = l.name().into();
-            }
-            if !records::update(&mut tx, &r).await? {
-                continue; // another replica got there first
-            }
-            if let Some(l) = raised {
-                let reference = reference_of(&r).ok_or_else(Problem::internal)?.to_string();
-                history::append(
-                    &mut tx,
-                    &r.id,
-                    now,
-                    "system:sla",
-                    &[(
-                        "sla".into(),
-                        Some(before.name().into()),
-                        Some(l.name().into()),
-                    )],
-                )
-                .await?;
-                audit::append(
-                    &mut tx,
-                    "system:sla",
-                    "desk.sla_escalation",
-                    &r.id,
-                    &json!({"level": l.name(), "reference": reference}),
-                )
-                .await?;
-                super::events::emit(
-                    &mut tx,
-                    &r,
-                    "sla_escalated",
-                    "system:sla",
-                    json!({"level": l.name()}),
-                    now,
-                )
-                .await?;
-                tracing::warn!(tenant = %tenant, record = %reference, level = l.name(), "SLA escalation");
-                out.push(Escalated {
-                    tenant: tenant.clone(),
-                    reference,
-                    level: l,
-                });
-            }
-        }
-        tx.commit().await?;
     }
+    Ok(out)
+}
+
+/// One tenant's due records at `now`.
+async fn pass_tenant(store: &Store, tenant: &str, now: i64) -> Result<Vec<Escalated>, Problem> {
+    let mut out = Vec::new();
+    let mut tx = store.tenant(tenant).await?;
+    let due = records::due(&mut tx, now, BATCH).await?;
+    if due.is_empty() {
+        return Ok(out);
+    }
+    let s = DeskSettings::load(&mut tx).await?;
+    for mut r in due {
+        let Some(c) = clocks(&mut tx, &s, &r, now).await? else {
+            r.sla_due_at = None;
+            records::update(&mut tx, &r).await?;
+            continue;
+        };
+        let (before, level) = (level_of(&r.sla_level), c.level());
+        r.sla_due_at = c.next_escalation().filter(|at| *at > now);
+        let raised = level.escalation_from(before);
+        if let Some(l) = raised {
+            r.sla_level = l.name().into();
+        }
+        if !records::update(&mut tx, &r).await? {
+            continue; // another replica got there first
+        }
+        if let Some(l) = raised {
+            let reference = reference_of(&r).ok_or_else(Problem::internal)?.to_string();
+            history::append(
+                &mut tx,
+                &r.id,
+                now,
+                "system:sla",
+                &[(
+                    "sla".into(),
+                    Some(before.name().into()),
+                    Some(l.name().into()),
+                )],
+            )
+            .await?;
+            audit::append(
+                &mut tx,
+                "system:sla",
+                "desk.sla_escalation",
+                &r.id,
+                &json!({"level": l.name(), "reference": reference}),
+            )
+            .await?;
+            super::events::emit(
+                &mut tx,
+                &r,
+                "sla_escalated",
+                "system:sla",
+                json!({"level": l.name()}),
+                now,
+            )
+            .await?;
+            tracing::warn!(tenant = %tenant, record = %reference, level = l.name(), "SLA escalation");
+            out.push(Escalated {
+                tenant: tenant.to_owned(),
+                reference,
+                level: l,
+            });
+        }
+    }
+    tx.commit().await?;
     Ok(out)
 }
 
