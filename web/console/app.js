@@ -10,6 +10,7 @@
 import * as api from '../lib/api.js';
 import { announcer, bytes, chatPanel, field, h, show } from '../lib/ui.js';
 import { dropZone } from '../lib/transfer.js';
+import { cameraPage } from './camera.js';
 import { ExpertSession } from './expert.js';
 import { viewer } from './viewer.js';
 
@@ -139,6 +140,8 @@ async function enter() {
   }
   const record = asked.get('desk');
   if (record) return deskSession(record);
+  const cameraFor = asked.get('camera');
+  if (cameraFor) return cameraShare({ record: cameraFor });
   const device = asked.get('device');
   if (device) {
     try {
@@ -165,6 +168,25 @@ async function deskSession(record) {
   }
 }
 
+/**
+ * Start a camera share (from the dashboard, or a desk record's "Camera share").
+ * @param {{ record?: string, relayOnly?: boolean }} o
+ */
+async function cameraShare(o) {
+  /** @type {ReturnType<typeof cameraPage> | null} */
+  let view = null;
+  try {
+    const s = await ExpertSession.openCamera(me?.name ?? 'An expert', (_s, what) => view?.update(what), o);
+    document.title = 'Camera share — Fernhand';
+    view = cameraPage(app, s);
+  } catch (e) {
+    page(
+      'Camera share',
+      h('section', { class: 'card narrow', role: 'alert' }, h('h2', {}, 'The camera share did not start'), h('p', {}, message(e)), o.record ? h('a', { class: 'button', href: `/desk/${encodeURIComponent(o.record)}` }, 'Back to the record') : null),
+    );
+  }
+}
+
 signOutButton.addEventListener('click', async () => {
   await api.signOut().catch(() => {});
   signIn();
@@ -185,6 +207,8 @@ async function dashboard(meAnswer) {
       error.textContent = message(e);
     }
   });
+  const relayOnly = /** @type {HTMLInputElement} */ (h('input', { type: 'checkbox', id: 'camera-relay-only' }));
+  const camera = h('button', { type: 'button', 'data-testid': 'start-camera', onclick: () => cameraShare({ relayOnly: relayOnly.checked }) }, 'Camera share');
   const colleagueError = h('p', { class: 'error', role: 'alert' });
   const colleagueLink = field('colleague-link', "Code or link of a colleague's session", { autocomplete: 'off', required: true });
   const colleague = h(
@@ -214,7 +238,7 @@ async function dashboard(meAnswer) {
     : h('button', { type: 'button', onclick: () => mfaSetup() }, 'Turn on two-factor sign-in');
   page(
     'Dashboard',
-    h('section', { class: 'card', 'aria-labelledby': 'new-title' }, h('h2', { id: 'new-title' }, 'Help someone now'), h('p', {}, 'Start a session and give the customer its code or link.'), start, error),
+    h('section', { class: 'card', 'aria-labelledby': 'new-title' }, h('h2', { id: 'new-title' }, 'Help someone now'), h('p', {}, 'Start a session and give the customer its code or link.'), h('div', { class: 'row' }, start, camera), h('div', { class: 'check' }, relayOnly, h('label', { for: 'camera-relay-only' }, 'Camera share through our TURN service only (neither side sees the other’s address)')), error),
     h('section', { class: 'card', 'aria-labelledby': 'colleague-title' }, h('h2', { id: 'colleague-title' }, 'Help a colleague'), h('p', {}, 'The expert who leads the session decides what you may see and do.'), colleague),
     h(
       'section',

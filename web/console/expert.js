@@ -21,6 +21,7 @@ import { MAX_SCREEN_PIECE } from '../lib/session/messages.js';
 import { Session } from '../lib/session/runtime.js';
 import { SUITES } from '../lib/suites.js';
 import { Transfers } from '../lib/transfer.js';
+import { isCameraMessage } from '../lib/camera.js';
 
 export const ALL_PERMISSIONS = ['view', 'control', 'files', 'diagnostics', 'clipboard'];
 const MAX_SCREEN_MESSAGE = 128 * 1024 * 1024;
@@ -56,8 +57,30 @@ export class ExpertSession {
     return ExpertSession.openAt(`/api/v1/desk/records/${encodeURIComponent(record)}/remote-session`, name, onChange);
   }
 
-  /** @private @param {string} path @param {string} name @param {(s: ExpertSession, what: string) => void} onChange */
-  static async openAt(path, name, onChange) {
+  /**
+   * Open a camera share (alone, or from a desk record): the customer's
+   * phone sends its camera to this console over WebRTC, set up through the
+   * session's end-to-end channel.
+   * @param {string} name
+   * @param {(s: ExpertSession, what: string) => void} onChange
+   * @param {{ record?: string, relayOnly?: boolean }} [o] relayOnly: TURN only, so neither side learns the other's address
+   */
+  static async openCamera(name, onChange, o = {}) {
+    const path = o.record ? `/api/v1/desk/records/${encodeURIComponent(o.record)}/camera-share` : '/api/v1/camera-shares';
+    const s = await ExpertSession.openAt(path, name, onChange, (answer, made) => {
+      made.kind = 'camera';
+      made.asks = ['camera'];
+      made.relayOnly = Boolean(o.relayOnly);
+      made.iceServers = Array.isArray(answer.ice_servers) ? answer.ice_servers : [];
+    });
+    return s;
+  }
+
+  /**
+   * @private @param {string} path @param {string} name @param {(s: ExpertSession, what: string) => void} onChange
+   * @param {(answer: any, s: ExpertSession) => void} [prepare] set up before the session starts
+   */
+  static async openAt(path, name, onChange, prepare) {
     const answer = await api.call('POST', path, {});
     const record = answer.session;
     const code = newCode(record.code_locator);
@@ -73,6 +96,7 @@ export class ExpertSession {
     }
     s.code = `${code.locator.slice(0, 3)} ${code.locator.slice(3)} ${digits.slice(0, 3)} ${digits.slice(3)}`;
     s.link = `${location.origin}/join/${link.locator}#${new TextDecoder().decode(link.secret)}`;
+    prepare?.(answer, s);
     await s.start(answer.grant);
     return s;
   }
@@ -118,6 +142,15 @@ export class ExpertSession {
     this.onChange = onChange;
     this.code = '';
     this.link = '';
+    /** `remote` (screen, control, files) or `camera` (camera share). */
+    this.kind = 'remote';
+    /** What each member that joins is asked for. */
+    this.asks = ALL_PERMISSIONS;
+    /** Camera share: STUN/TURN, and whether to use TURN only. @type {RTCIceServer[]} */
+    this.iceServers = [];
+    this.relayOnly = false;
+    /** Camera share: takes its signalling, annotations' echoes and camera state. @type {((from: number, v: Record<string, any>) => void) | null} */
+    this.onCamera = null;
     /** Whether this console joined someone else's session. */
     this.colleague = false;
     /** @type {number | null} */
@@ -203,7 +236,7 @@ export class ExpertSession {
         if (!this.members.has(e.id)) {
           this.members.set(e.id, { id: e.id, role: e.id === this.deviceMember ? 'device' : 'customer', granted: [], screen: false });
           this.attendance.set(e.id, { role: e.id === this.deviceMember ? 'agent' : 'customer', joined_at: now() });
-          this.control(e.id, { type: 'request', expert: this.name, permissions: ALL_PERMISSIONS });
+          this.control(e.id, this.kind === 'camera' ? { type: 'request', expert: this.name, permissions: this.asks, relay_only: this.relayOnly } : { type: 'request', expert: this.name, permissions: this.asks });
         }
         this.status = 'connected';
         break;
@@ -265,6 +298,8 @@ export class ExpertSession {
       if (v.type === 'granted' && who && Array.isArray(v.permissions)) {
         who.granted = v.permissions.filter((/** @type {unknown} */ p) => typeof p === 'string');
         this.onChange(this, 'granted');
+      } else if (isCameraMessage(v.type)) {
+        this.onCamera?.(from, v);
       } else if (v.type === 'diagnostics') {
         this.diagnostics = v.report;
         this.onChange(this, 'diagnostics');
@@ -333,7 +368,7 @@ export class ExpertSession {
     }
   }
 
-  /** @private @param {number} to @param {Record<string, any>} value */
+  /** Sends a control message to member `to`. @param {number} to @param {Record<string, any>} value */
   control(to, value) {
     this.runtime?.send(to, { type: 'control', value });
   }

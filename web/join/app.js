@@ -9,6 +9,7 @@
  */
 
 import * as api from '../lib/api.js';
+import { cameraView } from './camera.js';
 import { decode as decodeScreen } from '../lib/screen/wire.js';
 import { ScreenShare } from '../lib/screen/share.js';
 import { parseCode, parseLink } from '../lib/secret.js';
@@ -17,7 +18,7 @@ import { sessionIdFromHex } from '../lib/session/frames.js';
 import { MAX_SCREEN_PIECE } from '../lib/session/messages.js';
 import { Session } from '../lib/session/runtime.js';
 import { dropZone, Transfers } from '../lib/transfer.js';
-import { announcer, bytes, chatPanel, field, h, show } from '../lib/ui.js';
+import { announcer, banner, bytes, chatPanel, connectionBanner, field, h, show } from '../lib/ui.js';
 
 const app = /** @type {HTMLElement} */ (document.getElementById('app'));
 const active = /** @type {HTMLElement} */ (document.getElementById('active'));
@@ -33,10 +34,6 @@ const WHAT = /** @type {Record<string, string>} */ ({
 /** What this page itself can give; the rest needs the Fernhand app. */
 const IN_BROWSER = ['view', 'files'];
 
-/** @param {string} kind @param {string} text */
-function banner(kind, text) {
-  return h('p', { class: `banner ${kind}`, role: kind === 'bad' ? 'alert' : 'status', 'data-testid': 'banner' }, text);
-}
 
 /** @param {string} [error] */
 function codeForm(error) {
@@ -72,12 +69,13 @@ async function join(secret) {
   try {
     answer = await api.call('POST', '/api/v1/join', { locator: secret.locator });
   } catch (e) {
-    if (e instanceof api.ApiError && e.status === 404) return codeForm('No session has this code. Check it, or ask your expert for a new one.');
+    if (e instanceof api.ApiError && e.status === 404) return codeForm('No session has this code or link (it may have been used already or expired). Check it, or ask your expert for a new one.');
+    if (e instanceof api.ApiError && e.status === 409) return codeForm(e.message);
     if (e instanceof api.ApiError && e.status === 429) return codeForm('Too many attempts. Wait a minute and try again.');
     return codeForm(e instanceof Error ? e.message : String(e));
   }
   const endpoint = Endpoint.joiner(sessionIdFromHex(answer.session), answer.member, answer.leader, secret.identity, secret.secret);
-  const view = sessionView(secret);
+  const view = answer.kind === 'camera' ? cameraView(app, active, { iceServers: Array.isArray(answer.ice_servers) ? answer.ice_servers : [] }) : sessionView(secret);
   const runtime = new Session(endpoint, answer.grant, (e) => view.event(e));
   view.attach(runtime, answer.leader);
   try {
@@ -280,7 +278,8 @@ function sessionView(secret) {
       if (over) return;
       switch (e.type) {
         case 'established':
-          show(state, banner('warn', 'Connected securely. Waiting for your expert…'));
+        case 'reconnecting':
+          show(state, /** @type {Node} */ (connectionBanner(e)));
           break;
         case 'join_refused':
           finish(e.reason === 'wrong_secret' ? 'The code is not right. Check it with your expert.' : `The session refused to let you in (${e.reason.replace(/_/g, ' ')}).`, 'bad');
@@ -290,11 +289,8 @@ function sessionView(secret) {
           // The session may have been handed over to another expert.
           leader = e.roster.leader;
           break;
-        case 'reconnecting':
-          show(state, banner('warn', 'Connection lost — reconnecting…'));
-          break;
         case 'moved':
-          show(state, banner('good', 'Reconnected.'));
+          show(state, /** @type {Node} */ (connectionBanner(e)));
           break;
         case 'closed':
           finish(`The session ended (${e.reason}).`, 'warn');

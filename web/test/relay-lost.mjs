@@ -2,21 +2,8 @@
 // when a relay is back they say that too and the session goes on — chat
 // both ways after the move, nothing lost of what was said.
 import assert from 'node:assert/strict';
-import { createInterface } from 'node:readline';
 import { firstSignIn, startSession } from './console.mjs';
-
-const lines = createInterface({ input: process.stdin });
-/** @type {((line: string) => void)[]} */
-const waiting = [];
-lines.on('line', (l) => waiting.shift()?.(l));
-
-/** Ask the Rust side of the test to do something to the deployment. @param {string} what */
-function ask(what) {
-  return new Promise((resolve) => {
-    waiting.push(resolve);
-    process.stdout.write(`@@ ${what}\n`);
-  });
-}
+import { ask } from './support.mjs';
 
 export default async function run(ctx) {
   const first = ctx.env.FERNHAND_ADMIN_PASSWORD;

@@ -23,6 +23,28 @@ export function totp(secret, at = Date.now()) {
 /** @param {number} ms */
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/** @type {import('node:readline').Interface | null} */
+let lines = null;
+/** @type {((line: string) => void)[]} */
+const waiting = [];
+
+/**
+ * Ask the Rust side of the test to do or check something (a line
+ * `@@ <what>` on the output); resolves when it answers on the input.
+ * @param {string} what
+ */
+export async function ask(what) {
+  if (!lines) {
+    const { createInterface } = await import('node:readline');
+    lines = createInterface({ input: process.stdin });
+    lines.on('line', (l) => waiting.shift()?.(l));
+  }
+  return new Promise((resolve) => {
+    waiting.push(resolve);
+    process.stdout.write(`@@ ${what}\n`);
+  });
+}
+
 /**
  * Poll `check` until it returns a truthy value or `ms` pass.
  * @template T @param {string} what @param {() => Promise<T> | T} check @param {number} [ms]

@@ -99,6 +99,24 @@ pub struct ServerArgs {
     /// File holding the webhook's HMAC secret (at least 16 bytes).
     #[arg(long, requires = "webhook_url")]
     pub webhook_secret_file: Option<PathBuf>,
+    /// Run no TURN service for camera shares (browsers then need a direct path).
+    #[arg(long)]
+    pub no_turn: bool,
+    /// Where the embedded TURN service listens (UDP; default: the --listen
+    /// address, three ports on). Its relays use ports 49152-65535.
+    #[arg(long, conflicts_with_all = ["no_turn", "turn_url"])]
+    pub turn_listen: Option<SocketAddr>,
+    /// The address browsers reach the embedded TURN service at (default:
+    /// the listening address; required when that is 0.0.0.0).
+    #[arg(long, conflicts_with_all = ["no_turn", "turn_url"])]
+    pub turn_public_ip: Option<std::net::IpAddr>,
+    /// An external TURN service instead (coturn with use-auth-secret):
+    /// its turn:/turns:/stun: URLs, repeatable.
+    #[arg(long, requires = "turn_secret_file", conflicts_with = "no_turn")]
+    pub turn_url: Vec<String>,
+    /// File holding the external TURN service's shared secret.
+    #[arg(long, requires = "turn_url")]
+    pub turn_secret_file: Option<PathBuf>,
     /// The API's TLS certificate chain (PEM); with it the API is HTTPS on any address.
     #[arg(long, requires = "tls_key")]
     pub tls_cert: Option<PathBuf>,

@@ -6,7 +6,7 @@
 use crate::cli::ServerArgs;
 use anyhow::Context;
 use fernhand_server::app::limits::LimitConfig;
-use fernhand_server::serve::{ServeOptions, start};
+use fernhand_server::serve::{ServeOptions, TurnChoice, start};
 use std::process::ExitCode;
 
 pub fn run(args: &ServerArgs) -> anyhow::Result<ExitCode> {
@@ -45,12 +45,39 @@ fn options(args: &ServerArgs) -> anyhow::Result<ServeOptions> {
         let trimmed = zeroize::Zeroizing::new(secret.trim_ascii().to_vec());
         opts.webhook = Some((url.clone(), trimmed));
     }
+    opts.turn = turn_choice(args, &opts.turn)?;
     opts.limits = LimitConfig {
         login: args.login_per_minute,
         join: args.join_per_minute,
         enrol: args.enrol_per_minute,
     };
     Ok(opts)
+}
+
+/// The TURN the flags ask for, from the embedded default.
+fn turn_choice(args: &ServerArgs, default: &TurnChoice) -> anyhow::Result<TurnChoice> {
+    if args.no_turn {
+        return Ok(TurnChoice::Off);
+    }
+    if let Some(file) = &args.turn_secret_file {
+        let secret = zeroize::Zeroizing::new(
+            std::fs::read(file)
+                .with_context(|| format!("reading the TURN secret from {}", file.display()))?,
+        );
+        let secret = zeroize::Zeroizing::new(secret.trim_ascii().to_vec());
+        anyhow::ensure!(secret.len() >= 16, "the TURN secret is at least 16 bytes");
+        return Ok(TurnChoice::External {
+            urls: args.turn_url.clone(),
+            secret,
+        });
+    }
+    let TurnChoice::Embedded { listen, .. } = default else {
+        return Ok(TurnChoice::Off);
+    };
+    Ok(TurnChoice::Embedded {
+        listen: args.turn_listen.unwrap_or(*listen),
+        relay_ip: args.turn_public_ip,
+    })
 }
 
 async fn serve(args: &ServerArgs) -> anyhow::Result<ExitCode> {

@@ -367,3 +367,131 @@ fn both_pages_say_the_relay_was_lost_and_carry_on_after_it_returns() {
         },
     );
 }
+
+/// The fake camera's picture for `web/test/camera.mjs`: four quadrants
+/// (the RGB colours that test expects), as a Y4M file Chromium plays.
+#[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // clamped to 0..=255
+fn quadrant_y4m(path: &std::path::Path) {
+    const QUADRANTS: [[f64; 3]; 4] = [
+        [235.0, 40.0, 40.0],
+        [40.0, 200.0, 60.0],
+        [40.0, 60.0, 235.0],
+        [240.0, 240.0, 240.0],
+    ];
+    let (w, h) = (320usize, 240usize);
+    // BT.601, limited range, as Chromium reads a Y4M file.
+    let ycbcr = |[r, g, b]: [f64; 3]| {
+        let y = 0.299 * r + 0.587 * g + 0.114 * b;
+        let cb = -0.168_736 * r - 0.331_264 * g + 0.5 * b;
+        let cr = 0.5 * r - 0.418_688 * g - 0.081_312 * b;
+        [
+            16.0 + y * 219.0 / 255.0,
+            128.0 + cb * 224.0 / 255.0,
+            128.0 + cr * 224.0 / 255.0,
+        ]
+        .map(|v| v.round().clamp(0.0, 255.0) as u8)
+    };
+    let quadrant =
+        |x: usize, y: usize, w: usize, h: usize| (y >= h / 2) as usize * 2 + (x >= w / 2) as usize;
+    let mut frame = b"FRAME\n".to_vec();
+    for plane in 0..3 {
+        let (pw, ph) = if plane == 0 { (w, h) } else { (w / 2, h / 2) };
+        for y in 0..ph {
+            for x in 0..pw {
+                frame.push(ycbcr(QUADRANTS[quadrant(x, y, pw, ph)])[plane]);
+            }
+        }
+    }
+    let mut file = format!("YUV4MPEG2 W{w} H{h} F10:1 Ip A1:1 C420jpeg\n").into_bytes();
+    for _ in 0..10 {
+        file.extend_from_slice(&frame);
+    }
+    std::fs::write(path, file).unwrap();
+}
+
+/// Whether any of the database files of `data` holds a run of
+/// `needle` (a sealed item's plaintext must never be there).
+fn stored_anywhere(data: &std::path::Path, needle: &[u8]) -> bool {
+    let windows: Vec<&[u8]> = needle
+        .get(64..)
+        .unwrap_or_default()
+        .chunks(48)
+        .filter(|w| w.len() == 48)
+        .take(16)
+        .collect();
+    assert!(!windows.is_empty(), "a snapshot long enough to look for");
+    std::fs::read_dir(data)
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().starts_with("store.db"))
+        .any(|e| {
+            let bytes = std::fs::read(e.path()).unwrap_or_default();
+            windows
+                .iter()
+                .any(|w| bytes.windows(w.len()).any(|b| b == *w))
+        })
+}
+
+fn camera_share(relay_only: bool) {
+    if !browser_available() {
+        return;
+    }
+    let deployment = Deployment::start(if relay_only {
+        "browser-camera-turn"
+    } else {
+        "browser-camera"
+    });
+    let password = deployment.first_password.clone().expect("first password");
+    let y4m = deployment.dir.join("quadrants.y4m");
+    quadrant_y4m(&y4m);
+    let flags = format!(
+        "--use-fake-ui-for-media-stream --use-fake-device-for-media-stream --use-file-for-fake-video-capture={}",
+        y4m.display()
+    );
+    let data = deployment.dir.join("data");
+    let mut checked = false;
+    run_browser_tests_with(
+        &deployment.url,
+        &["camera"],
+        &[
+            ("FERNHAND_ADMIN_PASSWORD", password.as_ref()),
+            ("FERNHAND_CHROMIUM_FLAGS", flags.as_ref()),
+            (
+                "FERNHAND_CAMERA_RELAY",
+                if relay_only { "1" } else { "0" }.as_ref(),
+            ),
+        ],
+        |request| {
+            let plain = request
+                .strip_prefix("sealed ")
+                .and_then(|h| hex::decode(h).ok())
+                .unwrap_or_else(|| panic!("unknown request {request:?}"));
+            assert!(
+                plain.starts_with(b"\x89PNG"),
+                "the test sent the snapshot's bytes"
+            );
+            assert!(
+                !stored_anywhere(&data, &plain),
+                "the snapshot's bytes are in the database files in the clear"
+            );
+            checked = true;
+        },
+    );
+    assert!(relay_only || checked, "the snapshot was looked for on disk");
+}
+
+/// A customer's phone camera to the expert's browser: the expert decodes
+/// the fake camera's colours, draws an arrow the customer sees, stores a
+/// snapshot the database holds only sealed; the used link does not open
+/// again; altered signalling never connects.
+#[test]
+fn a_customer_shows_a_device_through_the_phone_camera() {
+    camera_share(false);
+}
+
+/// The same share through the embedded TURN service only (no direct
+/// candidates): the video still arrives, over a relayed path.
+#[test]
+fn a_camera_share_through_turn_only_still_carries_video() {
+    camera_share(true);
+}

@@ -15,3 +15,4 @@ pub mod broker;
 pub mod problem;
 pub mod security_log;
 pub mod serve;
+pub mod turn;

@@ -620,7 +620,23 @@ async fn no_route_lets_one_tenant_reach_another_tenants_objects() {
             .as_str()
             .unwrap()
             .to_owned();
+        let camera = a_admin.post("/api/v1/camera-shares", json!({})).await.body["session"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        // A PNG signature is all a snapshot's check reads.
+        let snapshot = a_admin
+            .post_raw(
+                &format!("/api/v1/sessions/{camera}/camera/snapshots"),
+                "image/png",
+                b"\x89PNG\r\n\x1a\nA's snapshot".to_vec(),
+            )
+            .await;
+        assert_eq!(snapshot.status, StatusCode::CREATED, "{}", snapshot.text);
+        let snapshot = snapshot.body["id"].as_str().unwrap().to_owned();
         let a_ids = [
+            camera.clone(),
+            snapshot.clone(),
             attachment.clone(),
             view.clone(),
             a.id.clone(),

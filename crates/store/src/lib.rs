@@ -13,6 +13,7 @@
 
 pub mod audit;
 pub mod broker;
+pub mod camera;
 pub mod desk;
 pub mod devices;
 mod error;
@@ -23,6 +24,7 @@ pub mod replicas;
 pub mod security;
 pub mod sessions;
 pub mod support;
+pub mod tenant_keys;
 pub mod tenants;
 pub mod tokens;
 pub mod users;

@@ -28,13 +28,20 @@ pub struct SupportSession {
     pub features: String,
     /// Members (JSON array).
     pub members: String,
+    /// `remote` (screen, files, diagnostics) or `camera` (camera share).
+    pub kind: String,
 }
+
+/// A remote support session (screen, input, files, diagnostics).
+pub const REMOTE: &str = "remote";
+/// A camera share (a phone's camera to an expert's browser).
+pub const CAMERA: &str = "camera";
 
 /// `SELECT` of every column followed by the rest of the statement.
 macro_rules! select_sessions {
     ($rest:literal) => {
         concat!(
-            "SELECT id, expert_id, code_locator, link_locator, state, created_at, ended_at, outcome, features, members FROM support_sessions ",
+            "SELECT id, expert_id, code_locator, link_locator, state, created_at, ended_at, outcome, features, members, kind FROM support_sessions ",
             $rest
         )
     };
@@ -52,6 +59,7 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<SupportSession, StoreError> {
         outcome: r.try_get("outcome")?,
         features: r.try_get("features")?,
         members: r.try_get("members")?,
+        kind: r.try_get("kind")?,
     })
 }
 
@@ -63,7 +71,7 @@ pub async fn create(
     link_locator: &str,
 ) -> Result<SupportSession, StoreError> {
     let id = new_id()?;
-    create_with_id(tx, &id, expert_id, code_locator, link_locator).await
+    create_with_id(tx, &id, expert_id, code_locator, link_locator, REMOTE).await
 }
 
 /// Open a session record under an id chosen by the caller (the control plane
@@ -74,11 +82,12 @@ pub async fn create_with_id(
     expert_id: &str,
     code_locator: &str,
     link_locator: &str,
+    kind: &str,
 ) -> Result<SupportSession, StoreError> {
     let tenant = tx.tenant().to_owned();
     sqlx::query(
-        "INSERT INTO support_sessions (tenant_id, id, expert_id, code_locator, link_locator, state, created_at) \
-         VALUES ($1, $2, $3, $4, $5, 'open', $6)",
+        "INSERT INTO support_sessions (tenant_id, id, expert_id, code_locator, link_locator, state, created_at, kind) \
+         VALUES ($1, $2, $3, $4, $5, 'open', $6, $7)",
     )
     .bind(tenant)
     .bind(id)
@@ -86,6 +95,7 @@ pub async fn create_with_id(
     .bind(code_locator)
     .bind(link_locator)
     .bind(now())
+    .bind(kind)
     .execute(tx.conn())
     .await?;
     get(tx, id)

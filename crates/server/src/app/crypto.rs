@@ -86,6 +86,11 @@ impl Sealer {
         }
     }
 
+    /// A sealer with a key that is already held zeroising.
+    pub fn from_key(key: Zeroizing<[u8; 32]>) -> Sealer {
+        Sealer { key }
+    }
+
     /// `nonce ‖ ciphertext`, base64url.
     pub fn seal(&self, plaintext: &[u8], context: &[u8]) -> Option<String> {
         let cipher = Aes256Gcm::new_from_slice(self.key.as_slice()).ok()?;

@@ -7,9 +7,11 @@
 //! route cannot escape it.
 
 pub mod agents;
+pub mod camera;
 pub mod crypto;
 pub mod desk;
 pub mod download;
+pub mod ice;
 pub mod json;
 pub mod limits;
 pub mod metrics;
@@ -17,6 +19,7 @@ pub mod openapi;
 pub mod operator;
 mod pages;
 pub mod principal;
+pub mod tenant_keys;
 pub mod web;
 pub use crate::problem;
 mod routes;
@@ -63,6 +66,8 @@ pub struct AppState {
     pub tls: bool,
     /// Whether tenants' desk webhooks may point at loopback addresses.
     pub desk_webhooks_to_loopback: bool,
+    /// STUN and TURN for camera shares.
+    pub ice: Arc<ice::Ice>,
 }
 
 impl AppState {

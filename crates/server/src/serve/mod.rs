@@ -71,6 +71,31 @@ pub struct ServeOptions {
     /// served over TLS on any address; absent, it is over TLS with a
     /// certificate from the deployment CA off loopback, plain on loopback.
     pub tls: Option<(String, Zeroizing<String>)>,
+    /// STUN and TURN for camera shares.
+    pub turn: TurnChoice,
+}
+
+/// Where camera shares find STUN and TURN.
+#[derive(Clone)]
+pub enum TurnChoice {
+    /// None (browsers connect directly or not at all).
+    Off,
+    /// The embedded TURN service, listening on UDP `listen` and relaying
+    /// on `relay_ip` (default: the listening address, when it is one).
+    Embedded {
+        /// Where it listens.
+        listen: SocketAddr,
+        /// The address browsers reach it at.
+        relay_ip: Option<IpAddr>,
+    },
+    /// An external TURN service (coturn with `use-auth-secret`): its URLs
+    /// and the shared secret.
+    External {
+        /// `turn:`/`turns:`/`stun:` URLs.
+        urls: Vec<String>,
+        /// The shared secret.
+        secret: Zeroizing<Vec<u8>>,
+    },
 }
 
 impl ServeOptions {
@@ -98,6 +123,10 @@ impl ServeOptions {
             webhook: None,
             desk_webhooks_to_loopback: false,
             tls: None,
+            turn: TurnChoice::Embedded {
+                listen: SocketAddr::new(listen.ip(), next(3).port()),
+                relay_ip: None,
+            },
         }
     }
 }
@@ -134,6 +163,9 @@ pub enum ServeError {
     /// The broker.
     #[error(transparent)]
     Broker(#[from] BrokerError),
+    /// The embedded TURN service.
+    #[error(transparent)]
+    Turn(#[from] crate::turn::TurnError),
 }
 
 /// A running server.
@@ -149,6 +181,7 @@ pub struct Running {
     /// Shared state (for tests and tools in the same process).
     pub state: AppState,
     relay: Option<RegisteredRelay>,
+    turn: Option<crate::turn::TurnService>,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -157,6 +190,9 @@ impl Running {
     pub async fn shutdown(mut self) {
         if let Some(relay) = self.relay.take() {
             relay.shutdown().await;
+        }
+        if let Some(turn) = self.turn.take() {
+            turn.close().await;
         }
         for t in &self.tasks {
             t.abort();
@@ -275,6 +311,8 @@ pub async fn start(opts: ServeOptions) -> Result<Running, ServeError> {
     };
     let relay_url = relay.as_ref().map(|(_, url)| url.clone());
 
+    let (ice, turn) = start_turn(&opts.turn).await?;
+
     let replica: Arc<str> = Arc::from(fernhand_store::new_id()?);
     let mut p = store.platform().await?;
     fernhand_store::replicas::beat(&mut p, &replica).await?;
@@ -290,6 +328,7 @@ pub async fn start(opts: ServeOptions) -> Result<Running, ServeError> {
         security,
         tls: opts.tls.is_some() || !opts.listen.ip().is_loopback(),
         desk_webhooks_to_loopback: opts.desk_webhooks_to_loopback,
+        ice: Arc::new(ice),
     };
     tasks.push(tokio::spawn(presence::beat(state.clone())));
     tasks.push(tokio::spawn(housekeeping::run(state.clone())));
@@ -300,6 +339,7 @@ pub async fn start(opts: ServeOptions) -> Result<Running, ServeError> {
         state.store.clone(),
         state.sealer.clone(),
     )));
+    tasks.push(tokio::spawn(crate::app::camera::run(state.store.clone())));
     if let Some(listener) = fernhand_store::replicas::listen(&state.store).await? {
         tasks.push(tokio::spawn(presence::relay_notices(
             state.clone(),
@@ -335,8 +375,79 @@ pub async fn start(opts: ServeOptions) -> Result<Running, ServeError> {
         first_login,
         state,
         relay: relay.map(|(r, _)| r),
+        turn,
         tasks,
     })
+}
+
+impl std::fmt::Debug for TurnChoice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TurnChoice::Off => f.write_str("Off"),
+            TurnChoice::Embedded { listen, relay_ip } => f
+                .debug_struct("Embedded")
+                .field("listen", listen)
+                .field("relay_ip", relay_ip)
+                .finish(),
+            TurnChoice::External { urls, .. } => f
+                .debug_struct("External")
+                .field("urls", urls)
+                .finish_non_exhaustive(),
+        }
+    }
+}
+
+/// The ICE servers camera shares get, and the embedded TURN service if it
+/// is the one. The embedded service's secret is random per start (only
+/// this process makes and checks its credentials).
+async fn start_turn(
+    choice: &TurnChoice,
+) -> Result<(crate::app::ice::Ice, Option<crate::turn::TurnService>), ServeError> {
+    use crate::app::ice::Ice;
+    match choice {
+        TurnChoice::Off => Ok((Ice::default(), None)),
+        TurnChoice::External { urls, secret } => {
+            let (stun, turn): (Vec<String>, Vec<String>) =
+                urls.iter().cloned().partition(|u| u.starts_with("stun:"));
+            Ok((
+                Ice {
+                    stun,
+                    turn: (!turn.is_empty()).then(|| (turn, secret.clone())),
+                },
+                None,
+            ))
+        }
+        TurnChoice::Embedded { listen, relay_ip } => {
+            let Some(relay_ip) = relay_ip.or((!listen.ip().is_unspecified()).then(|| listen.ip()))
+            else {
+                tracing::warn!(
+                    "no TURN: it listens on {listen}; give the address browsers reach it at (--turn-public-ip)"
+                );
+                return Ok((Ice::default(), None));
+            };
+            let mut secret = Zeroizing::new(vec![0u8; 32]);
+            getrandom::fill(secret.as_mut_slice())
+                .map_err(|e| crate::turn::TurnError::Random(e.to_string()))?;
+            // Not asked for by name, so a port in use costs TURN, not the server.
+            let service =
+                match crate::turn::TurnService::start(*listen, relay_ip, secret.clone()).await {
+                    Ok(s) => s,
+                    Err(e) => {
+                        tracing::warn!("no TURN for camera shares: {e}");
+                        return Ok((Ice::default(), None));
+                    }
+                };
+            let (stun, turn) = service.urls();
+            tracing::info!(addr = %service.addr, "TURN for camera shares");
+            Ok((
+                Ice {
+                    stun,
+                    turn: Some((turn, secret)),
+                },
+                Some(service),
+            ))
+        }
+    }
 }
 
 /// The in-process relay: its own certificate naming its id, registered over

@@ -28,10 +28,28 @@ pub async fn start(
     principal: Principal,
     Path(id): Path<String>,
 ) -> Result<(StatusCode, Json<Value>), Problem> {
+    start_kind(&state, &principal, &id, support::REMOTE).await
+}
+
+/// Starts a camera share from a desk record.
+pub async fn start_camera(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, Json<Value>), Problem> {
+    start_kind(&state, &principal, &id, support::CAMERA).await
+}
+
+async fn start_kind(
+    state: &AppState,
+    principal: &Principal,
+    id: &str,
+    kind: &str,
+) -> Result<(StatusCode, Json<Value>), Problem> {
     principal.require(Permission::RunSessions)?;
     principal.require(Permission::WorkDesk)?;
     let mut tx = principal.tx().await?;
-    let r = desk::find(&mut tx, &id).await?;
+    let r = desk::find(&mut tx, id).await?;
     // Whom the expert's console offers to e-mail the join link: the
     // requester's address (a user of the tenant, or a contact given as one).
     let notify = match r.requester.as_deref() {
@@ -45,7 +63,7 @@ pub async fn start(
     if r.state_category == "closed" {
         return Err(Problem::conflict("a closed record cannot change"));
     }
-    let mut body = sessions::open(&state, &principal, Some(&r.id)).await?;
+    let mut body = sessions::open(state, principal, Some(&r.id), kind).await?;
     body["desk_record"] = json!(r.id);
     body["desk_reference"] = json!(desk::reference_of(&r).map(|x| x.to_string()));
     body["notify_email"] = json!(notify);
@@ -72,11 +90,11 @@ pub struct Member {
 #[serde(deny_unknown_fields)]
 pub struct Line {
     /// When (Unix seconds).
-    at: i64,
+    pub(super) at: i64,
     /// Who.
-    from: String,
+    pub(super) from: String,
     /// What.
-    text: String,
+    pub(super) text: String,
 }
 
 /// A file moved.

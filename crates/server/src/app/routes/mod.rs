@@ -2,6 +2,7 @@
 
 mod agent_control;
 mod auth;
+mod camera;
 mod desk;
 mod desk_cmdb;
 mod desk_extras;
@@ -409,6 +410,50 @@ pub(super) fn all() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
                 "{}",
             ),
             post(desk_sessions::start),
+        ),
+        (
+            spec(
+                M::POST,
+                "/api/v1/desk/records/{id}/camera-share",
+                Needs(RunSessions),
+                "{}",
+            ),
+            post(desk_sessions::start_camera),
+        ),
+        (
+            spec(M::POST, "/api/v1/camera-shares", Needs(RunSessions), "{}"),
+            post(camera::create),
+        ),
+        (
+            spec(M::GET, "/api/v1/sessions/{id}/ice", Needs(RunSessions), ""),
+            get(camera::ice),
+        ),
+        (
+            spec(
+                M::POST,
+                "/api/v1/sessions/{id}/camera/snapshots",
+                Needs(RunSessions),
+                "",
+            ),
+            post(camera::snapshot).layer(camera::snapshot_limit()),
+        ),
+        (
+            spec(
+                M::POST,
+                "/api/v1/sessions/{id}/camera/record",
+                Needs(RunSessions),
+                r#"{"connected_at":2,"ended_at":300,"chat":[{"at":5,"from":"Ana","text":"Hello"}],"annotations":[{"at":5000,"shape":"arrow","points":[0.1,0.1,0.5,0.5]}],"path":"direct"}"#,
+            )
+            .body::<camera::Record>(),
+            post(camera::record).layer(axum::extract::DefaultBodyLimit::max(4 << 20)),
+        ),
+        (
+            spec(M::GET, "/api/v1/sessions/{id}/camera/items", Needs(ReadSessions), ""),
+            get(camera::items),
+        ),
+        (
+            spec(M::GET, "/api/v1/camera/items/{id}", Needs(ReadSessions), ""),
+            get(camera::item),
         ),
         (
             spec(

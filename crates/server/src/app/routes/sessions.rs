@@ -82,18 +82,20 @@ pub async fn create(
     principal.require(Permission::RunSessions)?;
     Ok((
         StatusCode::CREATED,
-        Json(open(&state, &principal, None).await?),
+        Json(open(&state, &principal, None, support::REMOTE).await?),
     ))
 }
 
-/// Opens an attended session led by the caller: locators reserved, the
-/// record stored and audited, the leader's broker grant issued. With
-/// `desk_record`, the session is linked to that desk record in the same
-/// transaction as the session record.
+/// Opens an attended session of `kind` (remote support or camera share)
+/// led by the caller: locators reserved, the record stored and audited,
+/// the leader's broker grant issued. With `desk_record`, the session is
+/// linked to that desk record in the same transaction as the session
+/// record.
 pub async fn open(
     state: &AppState,
     principal: &Principal,
     desk_record: Option<&str>,
+    kind: &str,
 ) -> Result<serde_json::Value, Problem> {
     let session_id = fernhand_store::new_id()?;
     let tenant = principal.tenant_id.clone();
@@ -118,6 +120,7 @@ pub async fn open(
         &principal.user.id,
         &code_locator,
         &link_locator,
+        kind,
     )
     .await?;
     audit::append(
@@ -125,7 +128,7 @@ pub async fn open(
         &principal.user.id,
         "session.start",
         &record.id,
-        &json!({"desk_record": desk_record}),
+        &json!({"desk_record": desk_record, "kind": kind}),
     )
     .await?;
     if let Some(desk_record) = desk_record {
@@ -165,6 +168,7 @@ pub async fn open(
         "member": 1,
         "grant": grant,
         "tickets": "/broker/v1/tickets",
+        "ice_servers": state.ice.servers(&record.id),
     }))
 }
 
@@ -246,6 +250,27 @@ pub async fn join(
     };
     drop(p);
     let mut tx = state.store.tenant(&found.tenant_id).await?;
+    let Some(session) = support::get(&mut tx, &found.session_id).await? else {
+        return Err(Problem::not_found());
+    };
+    let camera = session.kind == support::CAMERA;
+    // A camera share is between one expert and one customer: its link is
+    // for one phone. (The locators go at the first join; this catches a
+    // second browser racing the first.)
+    if camera && session.members != "[]" {
+        drop(tx);
+        state
+            .security_event(
+                Some(&found.tenant_id),
+                "camera_second_join",
+                peer,
+                json!({"session": found.session_id}),
+            )
+            .await;
+        return Err(Problem::conflict(
+            "this camera share already has its customer; ask the expert for a new link",
+        ));
+    }
     let Some(member) = support::add_member(&mut tx, &found.session_id, "customer").await? else {
         return Err(Problem::not_found());
     };
@@ -258,6 +283,11 @@ pub async fn join(
     )
     .await?;
     tx.commit().await?;
+    if camera {
+        let mut p = state.store.platform().await?;
+        locators::release(&mut p, &found.session_id).await?;
+        p.commit().await?;
+    }
     let (t, s) = ids(&found.tenant_id, &found.session_id)?;
     let grant = state
         .broker
@@ -272,9 +302,11 @@ pub async fn join(
         .await?;
     Ok(Json(json!({
         "session": found.session_id,
+        "kind": session.kind,
         "member": member,
         "leader": 1,
         "grant": grant,
         "tickets": "/broker/v1/tickets",
+        "ice_servers": if camera { state.ice.servers(&found.session_id) } else { json!([]) },
     })))
 }
