@@ -125,6 +125,10 @@ async fn store_task(command: &AdminCommand) -> anyhow::Result<ExitCode> {
             }
             println!("{} message(s) read", report.len());
         }
+        AdminCommand::RotateTenantKey { store: s, tenant } => {
+            let version = ops::rotate_tenant_key(&store(s).await?, &s.data, tenant).await?;
+            println!("tenant {tenant}: data key version {version} seals from now on");
+        }
         AdminCommand::Backup { data, to } => {
             let s = store(&StoreArgs {
                 data: data.clone(),

@@ -236,6 +236,15 @@ pub enum AdminCommand {
         #[arg(long)]
         mbox: Option<PathBuf>,
     },
+    /// Rotate a tenant's data key (camera-share data): a new version seals
+    /// from now on; older ones still open what they sealed.
+    RotateTenantKey {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Tenant slug.
+        #[arg(long)]
+        tenant: String,
+    },
     /// Write a consistent copy of the embedded database (while the server runs).
     Backup {
         /// Data folder.

@@ -558,6 +558,15 @@ fn admin_commands_work_beside_a_running_server_and_a_backup_restores() {
     );
     assert!(text.contains("line 3: skipped: no title"), "{text}");
 
+    // The tenant's data key: rotating a tenant that has none makes version
+    // 1, the next rotation 2; an unknown tenant is refused.
+    let (ok, text) = admin(&["rotate-tenant-key", "--tenant", "acme"], &data);
+    assert!(ok && text.contains("data key version 1 seals"), "{text}");
+    let (ok, text) = admin(&["rotate-tenant-key", "--tenant", "acme"], &data);
+    assert!(ok && text.contains("data key version 2 seals"), "{text}");
+    let (ok, text) = admin(&["rotate-tenant-key", "--tenant", "nobody"], &data);
+    assert!(!ok && text.contains("no tenant"), "{text}");
+
     // Operator tokens: printed once, listed without the secret, revocable.
     let (ok, token) = admin(
         &["operator-token", "create", "--name", "night shift"],

@@ -39,6 +39,9 @@ pub enum AdminError {
     /// The e-mail intake or a desk import.
     #[error("{0}")]
     Mail(String),
+    /// A tenant key (one that does not unwrap: a different seal key?).
+    #[error("tenant key: {0}")]
+    Keys(String),
     /// A file.
     #[error("{path}: {source}")]
     Io {
@@ -262,16 +265,7 @@ pub async fn mail_intake(
 ) -> Result<crate::app::desk::mailbox::Report, AdminError> {
     use crate::app::desk::mailbox::{self, Mailbox, Maildir, Mbox};
     let tenant = tenant_id(store, slug).await?;
-    let key_path = data.join("keys").join("seal.key");
-    let key = Zeroizing::new(std::fs::read(&key_path).map_err(|source| AdminError::Io {
-        path: key_path.display().to_string(),
-        source,
-    })?);
-    let key: [u8; 32] = key
-        .as_slice()
-        .try_into()
-        .map_err(|_| AdminError::Invalid("the seal key is damaged"))?;
-    let sealer = crypto::Sealer::new(key);
+    let sealer = seal_key(data)?;
     let opened: Result<Box<dyn Mailbox>, _> = match source {
         MailSource::Maildir(dir) => Maildir::open(dir).map(|m| Box::new(m) as Box<dyn Mailbox>),
         MailSource::Mbox(file) => Mbox::open(file).map(|m| Box::new(m) as Box<dyn Mailbox>),
@@ -280,6 +274,44 @@ pub async fn mail_intake(
     mailbox::read(store, &sealer, &tenant, mailbox.as_mut(), now())
         .await
         .map_err(|e| AdminError::Mail(e.to_string()))
+}
+
+/// The server's seal key from `data/keys` (the server must have started
+/// there once).
+fn seal_key(data: &Path) -> Result<crypto::Sealer, AdminError> {
+    let key_path = data.join("keys").join("seal.key");
+    let bytes = Zeroizing::new(std::fs::read(&key_path).map_err(|source| AdminError::Io {
+        path: key_path.display().to_string(),
+        source,
+    })?);
+    let key: Zeroizing<[u8; 32]> = Zeroizing::new(
+        bytes
+            .as_slice()
+            .try_into()
+            .map_err(|_| AdminError::Invalid("the seal key is damaged"))?,
+    );
+    Ok(crypto::Sealer::from_key(key))
+}
+
+/// Rotates a tenant's data key: a new version seals from now on; older
+/// versions keep opening what they sealed. Returns the new version.
+pub async fn rotate_tenant_key(store: &Store, data: &Path, slug: &str) -> Result<i64, AdminError> {
+    let tenant = tenant_id(store, slug).await?;
+    let sealer = seal_key(data)?;
+    let mut tx = store.tenant(&tenant).await?;
+    let version = crate::app::tenant_keys::rotate(&mut tx, &sealer)
+        .await
+        .map_err(|e| AdminError::Keys(e.detail))?;
+    audit::append(
+        &mut tx,
+        "operator",
+        "tenant_key.rotate",
+        &tenant,
+        &serde_json::json!({"version": version}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(version)
 }
 
 /// Brings a GLPI or iTop CSV export into a tenant's desk (see

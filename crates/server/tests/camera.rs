@@ -281,3 +281,44 @@ async fn camera_share_items_go_72_hours_after_the_share_ends() {
         server.shutdown().await;
     }
 }
+
+/// A share started from an incident is linked to it: the incident's page
+/// names it a camera share and links its snapshots.
+#[tokio::test]
+async fn a_camera_share_from_an_incident_shows_on_its_page() {
+    for server in servers().await {
+        let t = tenant(&server.state.store).await;
+        let expert = signed_in(&server, &t, &t.expert).await;
+        let r = expert
+            .post(
+                "/api/v1/desk/records",
+                json!({"kind": "incident", "fields": {"title": "Router shows a red light"}}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        let made = expert
+            .post("/api/v1/desk/records/INC-1/camera-share", json!({}))
+            .await;
+        assert_eq!(made.status, StatusCode::CREATED, "{}", made.text);
+        assert_eq!(made.body["session"]["kind"], "camera");
+        assert_eq!(made.body["desk_reference"], "INC-1");
+        let session = made.body["session"]["id"].as_str().unwrap().to_owned();
+        let shot = expert
+            .post_raw(
+                &format!("/api/v1/sessions/{session}/camera/snapshots"),
+                "image/png",
+                picture("from the incident"),
+            )
+            .await;
+        let item = shot.body["id"].as_str().unwrap().to_owned();
+        let page = expert.get("/desk/INC-1").await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.text.contains("Camera share started"), "{}", page.text);
+        assert!(
+            page.text
+                .contains(&format!("href=\"/api/v1/camera/items/{item}\"")),
+            "the snapshot is linked from the incident"
+        );
+        server.shutdown().await;
+    }
+}

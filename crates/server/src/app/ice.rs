@@ -13,8 +13,9 @@ use serde_json::{Value, json};
 use sha1::Sha1;
 use zeroize::Zeroizing;
 
-/// How long a TURN credential is valid.
-pub const CREDENTIAL_SECONDS: i64 = 2 * 3600;
+/// How long a TURN credential is valid (a relayed call outliving it loses
+/// its relay at the next allocation refresh).
+pub const CREDENTIAL_SECONDS: i64 = 12 * 3600;
 
 /// Where the browsers find STUN and TURN.
 #[derive(Clone, Default)]

@@ -297,6 +297,11 @@ pub struct SessionView {
     files: Vec<String>,
     diagnostics: bool,
     transcript: Vec<(String, String, String)>,
+    /// A camera share (rather than remote support).
+    camera: bool,
+    /// A camera share's snapshots: item id and when, until retention
+    /// takes them.
+    snapshots: Vec<(String, String)>,
 }
 
 /// A note.
@@ -541,6 +546,19 @@ async fn sessions_of(
 ) -> Result<Vec<SessionView>, Problem> {
     let mut out = Vec::new();
     for s in fernhand_store::desk::sessions::of_record(tx, record).await? {
+        let camera = fernhand_store::support::get(tx, &s.session_id)
+            .await?
+            .is_some_and(|x| x.kind == fernhand_store::support::CAMERA);
+        let snapshots = if camera {
+            fernhand_store::camera::list(tx, &s.session_id)
+                .await?
+                .into_iter()
+                .filter(|i| i.item == "snapshot")
+                .map(|i| (i.id, when(i.created_at)))
+                .collect()
+        } else {
+            Vec::new()
+        };
         let summary = s.summary.unwrap_or(Value::Null);
         let list = |k: &str| {
             summary[k]
@@ -586,6 +604,8 @@ async fn sessions_of(
                     )
                 })
                 .collect(),
+            camera,
+            snapshots,
         });
     }
     Ok(out)
