@@ -66,6 +66,42 @@ export default async function run(ctx) {
   const expert = await ctx.newPage({ viewport: { width: 1200, height: 900 } });
   await firstSignIn(expert, ctx.base, first, 'a long passphrase for the camera');
 
+  // --- Malformed signalling is refused by the check both pages run
+  // before acting on a camera-share message; good messages pass.
+  const verdicts = await expert.evaluate(async () => {
+    const { check } = await import('/web/lib/camera.js');
+    const fp = (/** @type {string} */ b) => `a=fingerprint:sha-256 ${Array(32).fill(b).join(':')}`;
+    const good = `v=0\r\n${fp('AB')}\r\n`;
+    const cases = {
+      offer: { type: 'rtc_offer', sdp: good },
+      annotate: { type: 'annotate', shape: 'circle', points: [0, 0.5, 1, 1] },
+      empty_sdp: { type: 'rtc_offer', sdp: '' },
+      no_fingerprint: { type: 'rtc_offer', sdp: 'v=0\r\n' },
+      two_fingerprints: { type: 'rtc_answer', sdp: `${good}${fp('CD')}\r\n` },
+      sha1_only: { type: 'rtc_answer', sdp: 'v=0\r\na=fingerprint:sha-1 AB:CD\r\n' },
+      huge_sdp: { type: 'rtc_offer', sdp: good + 'x'.repeat(40000) },
+      extra_field: { type: 'rtc_answer', sdp: good, evil: 1 },
+      shape: { type: 'annotate', shape: 'star', points: [0, 0, 1, 1] },
+      off_picture: { type: 'annotate', shape: 'arrow', points: [0, 0, 1, 2] },
+      long_candidate: { type: 'rtc_candidate', candidate: 'x'.repeat(2000), mid: '0', index: 0 },
+      facing: { type: 'camera_ask', facing: 'sideways' },
+    };
+    /** @type {Record<string, string>} */
+    const out = {};
+    for (const [name, v] of Object.entries(cases)) {
+      try {
+        check(v);
+        out[name] = 'accepted';
+      } catch (e) {
+        out[name] = e instanceof Error ? e.constructor.name : String(e);
+      }
+    }
+    return out;
+  });
+  for (const [name, verdict] of Object.entries(verdicts)) {
+    assert.equal(verdict, ['offer', 'annotate'].includes(name) ? 'accepted' : 'CameraMessageError', name);
+  }
+
   // --- The share: live video whose content is the fake camera's picture.
   const link = await startShare(expert, relay);
   const customer = await ctx.newPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });

@@ -66,6 +66,23 @@ async fn a_camera_share_link_opens_once_for_one_phone() {
                 .await;
             assert_eq!(again.status, StatusCode::NOT_FOUND, "{}", again.text);
         }
+        // An expired link says nothing either.
+        let late = expert.post("/api/v1/camera-shares", json!({})).await;
+        let late_link = late.body["session"]["link_locator"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let mut p = server.state.store.platform().await.unwrap();
+        sqlx::query("UPDATE join_locators SET expires_at = 1 WHERE locator = $1")
+            .bind(&late_link)
+            .execute(p.conn())
+            .await
+            .unwrap();
+        p.commit().await.unwrap();
+        let r = Client::new(&server)
+            .post("/api/v1/join", json!({"locator": late_link}))
+            .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text);
         // A remote support session's code still admits several members.
         let remote = expert.post("/api/v1/sessions", json!({})).await;
         let remote_code = remote.body["session"]["code_locator"].as_str().unwrap();
