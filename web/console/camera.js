@@ -188,7 +188,8 @@ export function cameraPage(app, s) {
         video.srcObject = stream;
       },
       onState: (st) => {
-        stage.dataset.call = st;
+        // `verified` is a finding about the connection, not a state of it.
+        if (st !== 'verified') stage.dataset.call = st;
         if (st === 'connected') {
           connectedAt ??= Math.floor(Date.now() / 1000);
           status.textContent = 'Live — end-to-end encrypted.';

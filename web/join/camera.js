@@ -141,7 +141,8 @@ export function cameraView(app, active, net) {
       relayOnly,
       send,
       onState: (st) => {
-        stage.dataset.call = st;
+        // `verified` is a finding about the connection, not a state of it.
+        if (st !== 'verified') stage.dataset.call = st;
         if (st === 'connected' || st === 'verified') show(state, banner('good', 'Your expert sees your camera. End-to-end encrypted.'));
         else if (st === 'disconnected') show(state, banner('warn', 'Connection lost — reconnecting…'));
       },
@@ -218,7 +219,12 @@ export function cameraView(app, active, net) {
           break;
         case 'moved':
           // A new network: the call finds a new path too.
-          call?.restart().catch(() => {});
+          call
+            ?.restart()
+            .then(() => {
+              stage.dataset.restarts = String(call?.restarts ?? 0);
+            })
+            .catch(() => {});
           show(state, /** @type {Node} */ (connectionBanner(e)));
           break;
         case 'closed':

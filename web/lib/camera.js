@@ -115,6 +115,8 @@ export class CameraCall {
     this.early = [];
     /** @type {ReturnType<typeof setTimeout> | null} */
     this.restartTimer = null;
+    /** ICE restarts so far (network changes). */
+    this.restarts = 0;
     this.pc.onicecandidate = (e) => {
       if (e.candidate && e.candidate.candidate) o.send({ type: 'rtc_candidate', candidate: e.candidate.candidate, mid: e.candidate.sdpMid, index: e.candidate.sdpMLineIndex });
     };
@@ -153,6 +155,7 @@ export class CameraCall {
 
   /** ICE restart after the path broke. */
   async restart() {
+    this.restarts += 1;
     await this.sendOffer(true);
   }
 

@@ -157,6 +157,16 @@ export default async function run(ctx) {
   await customer.getByRole('button', { name: 'Send' }).click();
   await expert.getByText('It blinks orange').waitFor();
 
+  // --- The relay goes away and comes back (as when the phone changes
+  // network): the session reconnects, the call restarts ICE through it,
+  // and the picture carries on — no new link.
+  await ask('kill-relay');
+  await customer.getByTestId('banner').filter({ hasText: 'reconnecting' }).waitFor();
+  await ask('start-relay');
+  await until('the phone restarts ICE after reconnecting', async () => Number(await customer.locator('.camera-stage').getAttribute('data-restarts')) >= 1, 30_000);
+  await until('the expert is connected again', async () => (await stage.getAttribute('data-call')) === 'connected', 20_000);
+  await until('the picture carries on', async () => looksLikeTheCamera(await quadrantColours(expert)), 20_000);
+
   // --- The used link does not open a second time (a third browser).
   const third = await ctx.newPage();
   await third.goto(link);

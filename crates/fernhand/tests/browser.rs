@@ -436,7 +436,7 @@ fn camera_share(relay_only: bool) {
     if !browser_available() {
         return;
     }
-    let deployment = Deployment::start(if relay_only {
+    let mut deployment = Deployment::start(if relay_only {
         "browser-camera-turn"
     } else {
         "browser-camera"
@@ -449,9 +449,10 @@ fn camera_share(relay_only: bool) {
         y4m.display()
     );
     let data = deployment.dir.join("data");
+    let url = deployment.url.clone();
     let mut checked = false;
     run_browser_tests_with(
-        &deployment.url,
+        &url,
         &["camera"],
         &[
             ("FERNHAND_ADMIN_PASSWORD", password.as_ref()),
@@ -462,6 +463,11 @@ fn camera_share(relay_only: bool) {
             ),
         ],
         |request| {
+            match request {
+                "kill-relay" => return deployment.kill_relay(),
+                "start-relay" => return deployment.start_relay(),
+                _ => {}
+            }
             let plain = request
                 .strip_prefix("sealed ")
                 .and_then(|h| hex::decode(h).ok())
@@ -482,8 +488,9 @@ fn camera_share(relay_only: bool) {
 
 /// A customer's phone camera to the expert's browser: the expert decodes
 /// the fake camera's colours, draws an arrow the customer sees, stores a
-/// snapshot the database holds only sealed; the used link does not open
-/// again; altered signalling never connects.
+/// snapshot the database holds only sealed; the call survives the relay
+/// going away and coming back (ICE restart, same link); the used link
+/// does not open again; altered signalling never connects.
 #[test]
 fn a_customer_shows_a_device_through_the_phone_camera() {
     camera_share(false);
