@@ -9,8 +9,18 @@
 // and a share whose signalling the network alters in flight never
 // connects.
 import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { firstSignIn } from './console.mjs';
 import { ask, until } from './support.mjs';
+
+/** A screenshot for the README, when the run asks for them. @param {import('playwright-core').Page} page @param {string} name */
+async function shot(page, name) {
+  const dir = process.env.FERNHAND_SCREENSHOTS;
+  if (!dir) return;
+  mkdirSync(dir, { recursive: true });
+  await page.screenshot({ path: join(dir, `${name}.png`), fullPage: true });
+}
 
 /** The quadrants of the fake camera's picture, as RGB (top left, top right, bottom left, bottom right). */
 export const QUADRANTS = [
@@ -134,6 +144,8 @@ export default async function run(ctx) {
     return n;
   });
   assert.ok(red > 50, `the arrow is drawn on the customer's picture (${red} red pixels)`);
+  await shot(expert, 'camera-expert-desktop');
+  await shot(customer, 'camera-customer-phone');
 
   // --- A snapshot: stored sealed, given back whole to the expert.
   await expert.getByTestId('snapshot').click();

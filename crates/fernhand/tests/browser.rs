@@ -461,6 +461,7 @@ fn camera_share(relay_only: bool) {
                 "FERNHAND_CAMERA_RELAY",
                 if relay_only { "1" } else { "0" }.as_ref(),
             ),
+            ("FERNHAND_SCREENSHOTS", screenshots().as_os_str()),
         ],
         |request| {
             match request {

@@ -19,6 +19,7 @@ pub mod openapi;
 pub mod operator;
 mod pages;
 pub mod principal;
+pub mod public_address;
 pub mod tenant_keys;
 pub mod web;
 pub use crate::problem;

@@ -117,11 +117,28 @@ impl Webhook {
 
 /// The HTTP client webhooks are sent with: 10 s timeout, no redirects.
 pub fn client() -> Result<reqwest::Client, WebhookError> {
+    builder()
+        .build()
+        .map_err(|e| WebhookError::Client(e.to_string()))
+}
+
+fn builder() -> reqwest::ClientBuilder {
     reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .map_err(|e| WebhookError::Client(e.to_string()))
+}
+
+/// The client tenants' webhooks are sent with: as [`client`], and names
+/// that resolve to non-public addresses fail (unless the operator allows
+/// local receivers).
+pub fn tenant_client(allow_local: bool) -> Result<reqwest::Client, WebhookError> {
+    let b = builder();
+    let b = if allow_local {
+        b
+    } else {
+        b.dns_resolver(Arc::new(crate::app::public_address::PublicOnly))
+    };
+    b.build().map_err(|e| WebhookError::Client(e.to_string()))
 }
 
 /// How one attempt went.
@@ -224,5 +241,34 @@ mod tests {
         assert_ne!(a, signature(b"0123456789abcdef", 2, "{}"));
         assert_ne!(a, signature(b"0123456789abcdef", 1, "{ }"));
         assert!(a.starts_with("sha256=") && a.len() == 7 + 64);
+    }
+
+    /// A tenant's webhook to a name that resolves inside (here
+    /// `localhost`) never connects; with local receivers allowed it does.
+    #[tokio::test]
+    async fn tenant_webhooks_do_not_reach_names_that_resolve_inside() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        fernhand_pki::install_default_provider();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            while let Ok((mut s, _)) = listener.accept().await {
+                let mut buf = [0u8; 2048];
+                let _ = s.read(&mut buf).await;
+                let _ = s
+                    .write_all(b"HTTP/1.1 204 No Content\r\ncontent-length: 0\r\n\r\n")
+                    .await;
+            }
+        });
+        let url = format!("http://localhost:{port}/hook");
+        let refused = tenant_client(false).unwrap().post(&url).send().await;
+        assert!(refused.is_err(), "reached a local receiver");
+        let allowed = tenant_client(true)
+            .unwrap()
+            .post(&url)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(allowed.status(), reqwest::StatusCode::NO_CONTENT);
     }
 }

@@ -338,6 +338,7 @@ pub async fn start(opts: ServeOptions) -> Result<Running, ServeError> {
     tasks.push(tokio::spawn(crate::app::desk::delivery::run(
         state.store.clone(),
         state.sealer.clone(),
+        state.desk_webhooks_to_loopback,
     )));
     tasks.push(tokio::spawn(crate::app::camera::run(state.store.clone())));
     if let Some(listener) = fernhand_store::replicas::listen(&state.store).await? {

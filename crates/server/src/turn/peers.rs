@@ -5,6 +5,7 @@
 //! Datagrams to or from a refused peer are dropped quietly. Also counts
 //! live allocations against a cap.
 
+use crate::app::public_address::is_public;
 use async_trait::async_trait;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -28,30 +29,7 @@ impl PeerPolicy {
         if ip == self.relay_ip {
             return (self.relay_ports.0..=self.relay_ports.1).contains(&peer.port());
         }
-        match ip {
-            IpAddr::V4(v4) => {
-                let [a, b, ..] = v4.octets();
-                let shared = a == 100 && (b & 0xc0) == 64;
-                !(v4.is_loopback()
-                    || v4.is_unspecified()
-                    || v4.is_private()
-                    || v4.is_link_local()
-                    || v4.is_multicast()
-                    || v4.is_broadcast()
-                    || a == 0
-                    || shared)
-            }
-            IpAddr::V6(v6) => {
-                let first = v6.segments()[0];
-                let unique_local = (first & 0xfe00) == 0xfc00;
-                let link_local = (first & 0xffc0) == 0xfe80;
-                !(v6.is_loopback()
-                    || v6.is_unspecified()
-                    || v6.is_multicast()
-                    || unique_local
-                    || link_local)
-            }
-        }
+        is_public(ip)
     }
 }
 

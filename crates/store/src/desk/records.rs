@@ -125,7 +125,7 @@ pub async fn create(
 ) -> Result<(), StoreError> {
     let tenant = tx.tenant().to_owned();
     let audit_id = crate::new_id()?;
-    if tx.backend() == Backend::Postgres || raised.changes.is_empty() {
+    if raised.changes.is_empty() {
         r.number = super::next_number(tx, &r.kind).await?;
         insert(tx, r).await?;
         super::history::begin(tx, &r.id, raised.first, raised.actor, raised.changes).await?;
@@ -134,28 +134,51 @@ pub async fn create(
         let detail = serde_json::json!({"kind": r.kind, "number": r.number});
         return crate::audit::append(tx, raised.actor, raised.audit, &r.id, &detail).await;
     }
+    // One trip to the database: a batch of statements on SQLite, one
+    // statement of data-modifying CTEs on PostgreSQL (its foreign keys are
+    // checked at the statement's end, when the record is there).
     // $1 tenant, $2 id, $3 kind as the record binds them; the number ($4)
     // comes from the counter the first statement moves on.
-    let number = "(SELECT next FROM desk_counters WHERE tenant_id = $1 AND kind = $3)";
-    let record = insert_sql(1).replacen("$4,", &format!("{number},"), 1);
     let after = 25 + 8 * raised.changes.len();
     let p = |k: usize| format!("${}", after + k);
-    let sql = format!(
-        "INSERT INTO desk_counters (tenant_id, kind, next) VALUES ($1, $3, 1) \
-         ON CONFLICT (tenant_id, kind) DO UPDATE SET next = desk_counters.next + 1 RETURNING next;\n\
-         {record};\n\
-         INSERT INTO desk_state_log (tenant_id, record_id, seq, at, state, category) VALUES ($21, $22, 1, $23, $24, $25);\n\
-         {history};\n\
-         INSERT INTO desk_text (tenant_id, record_id, source_id, body) VALUES ($1, $2, $2, {prefix} || ' ' || {number} || ' ' || {text});\n\
-         INSERT INTO audit_log (tenant_id, id, at, actor, action, target, detail) VALUES ($1, {audit_id}, $16, {actor}, {action}, $2, \
-         json_object('kind', $3, 'number', {number}))",
-        history = super::history::changes_sql(25, raised.changes.len()),
-        prefix = p(1),
-        text = p(2),
-        audit_id = p(3),
-        actor = p(4),
-        action = p(5),
-    );
+    let (prefix, text, audit_ph, actor, action) = (p(1), p(2), p(3), p(4), p(5));
+    let history = super::history::changes_sql(25, raised.changes.len());
+    let counter = "INSERT INTO desk_counters (tenant_id, kind, next) VALUES ($1, $3, 1) \
+         ON CONFLICT (tenant_id, kind) DO UPDATE SET next = desk_counters.next + 1 RETURNING next";
+    let state = "INSERT INTO desk_state_log (tenant_id, record_id, seq, at, state, category) VALUES ($21, $22, 1, $23, $24, $25)";
+    let sql = match tx.backend() {
+        Backend::Sqlite => {
+            let number = "(SELECT next FROM desk_counters WHERE tenant_id = $1 AND kind = $3)";
+            let record = insert_sql(1).replacen("$4,", &format!("{number},"), 1);
+            format!(
+                "{counter};\n{record};\n{state};\n{history};\n\
+                 INSERT INTO desk_text (tenant_id, record_id, source_id, body) VALUES ($1, $2, $2, {prefix} || ' ' || {number} || ' ' || {text});\n\
+                 INSERT INTO audit_log (tenant_id, id, at, actor, action, target, detail) VALUES ($1, {audit_ph}, $16, {actor}, {action}, $2, \
+                 json_object('kind', $3, 'number', {number}))"
+            )
+        }
+        Backend::Postgres => {
+            let values: Vec<String> = (1..=20)
+                .map(|i| {
+                    if i == 4 {
+                        "c.next".to_owned()
+                    } else {
+                        format!("${i}")
+                    }
+                })
+                .collect();
+            format!(
+                "WITH c AS ({counter}), \
+                 r AS (INSERT INTO desk_records ({RECORD_COLUMNS}) SELECT {values} FROM c), \
+                 s AS ({state}), h AS ({history}), \
+                 t AS (INSERT INTO desk_text (tenant_id, record_id, source_id, body) SELECT $1, $2, $2, {prefix} || ' ' || c.next || ' ' || {text} FROM c), \
+                 a AS (INSERT INTO audit_log (tenant_id, id, at, actor, action, target, detail) SELECT $1, {audit_ph}, $16, {actor}, {action}, $2, \
+                 jsonb_build_object('kind', $3::text, 'number', c.next)::text FROM c) \
+                 SELECT next FROM c",
+                values = values.join(", ")
+            )
+        }
+    };
     let q = bind_record(sqlx::query(AssertSqlSafe(sql)), &tenant, r)
         .bind(tenant.clone())
         .bind(r.id.clone())
@@ -189,12 +212,13 @@ pub async fn create(
     Ok(())
 }
 
+/// The columns a record is inserted with, in [`bind_record`]'s order.
+const RECORD_COLUMNS: &str = "tenant_id, id, kind, number, title, description, state, state_category, priority, \
+     assignee_group, assignee, requester, ci_id, fields, created_by, created_at, updated_at, version, sla_level, sla_due_at";
+
 /// `INSERT` of `rows` records.
 fn insert_sql(rows: usize) -> String {
-    let mut sql = String::from(
-        "INSERT INTO desk_records (tenant_id, id, kind, number, title, description, state, state_category, priority, \
-         assignee_group, assignee, requester, ci_id, fields, created_by, created_at, updated_at, version, sla_level, sla_due_at) VALUES ",
-    );
+    let mut sql = format!("INSERT INTO desk_records ({RECORD_COLUMNS}) VALUES ");
     super::placeholders(&mut sql, rows, 20);
     sql
 }

@@ -130,8 +130,8 @@ async fn pass_tenant(
 }
 
 /// Runs a pass every few seconds until aborted.
-pub async fn run(store: Store, sealer: std::sync::Arc<Sealer>) {
-    let client = match webhook::client() {
+pub async fn run(store: Store, sealer: std::sync::Arc<Sealer>, allow_local: bool) {
+    let client = match webhook::tenant_client(allow_local) {
         Ok(c) => c,
         Err(e) => {
             tracing::error!("desk webhooks: {e}");

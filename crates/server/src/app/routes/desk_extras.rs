@@ -268,17 +268,9 @@ fn check_tenant_url(url: &str, allow_local: bool) -> Result<(), Problem> {
     let host = parsed.host_str().unwrap_or_default();
     let host = host.trim_start_matches('[').trim_end_matches(']');
     let local = host == "localhost"
-        || host.parse::<std::net::IpAddr>().is_ok_and(|ip| match ip {
-            std::net::IpAddr::V4(v4) => {
-                v4.is_loopback() || v4.is_private() || v4.is_link_local() || v4.is_unspecified()
-            }
-            std::net::IpAddr::V6(v6) => {
-                v6.is_loopback()
-                    || v6.is_unspecified()
-                    || v6.is_unique_local()
-                    || v6.is_unicast_link_local()
-            }
-        });
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| !crate::app::public_address::is_public(ip));
     if local && !allow_local {
         return Err(bad(
             "webhooks go to public https addresses (the operator may allow local ones)",
