@@ -15,7 +15,7 @@ import { firstSignIn } from './console.mjs';
 import { ask, until } from './support.mjs';
 
 /** A screenshot for the README, when the run asks for them. @param {import('playwright-core').Page} page @param {string} name */
-async function shot(page, name) {
+async function screenshot(page, name) {
   const dir = process.env.FERNHAND_SCREENSHOTS;
   if (!dir) return;
   mkdirSync(dir, { recursive: true });
@@ -144,8 +144,8 @@ export default async function run(ctx) {
     return n;
   });
   assert.ok(red > 50, `the arrow is drawn on the customer's picture (${red} red pixels)`);
-  await shot(expert, 'camera-expert-desktop');
-  await shot(customer, 'camera-customer-phone');
+  await screenshot(expert, 'camera-expert-desktop');
+  await screenshot(customer, 'camera-customer-phone');
 
   // --- A snapshot: stored sealed, given back whole to the expert.
   await expert.getByTestId('snapshot').click();
