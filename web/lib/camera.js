@@ -214,9 +214,14 @@ export class CameraCall {
    * @private
    */
   async verify() {
-    const transport = this.pc.getSenders()[0]?.transport ?? this.pc.getReceivers()[0]?.transport;
     /** @type {ArrayBuffer[]} */
-    const certs = transport && 'getRemoteCertificates' in transport ? /** @type {any} */ (transport).getRemoteCertificates() : [];
+    let certs = [];
+    // Right at `connected` the transport may not show the certificate yet.
+    for (let tries = 0; tries < 20 && !certs.length && !this.closed; tries++) {
+      if (tries) await new Promise((r) => setTimeout(r, 100));
+      const transport = this.pc.getSenders()[0]?.transport ?? this.pc.getReceivers()[0]?.transport;
+      certs = transport && 'getRemoteCertificates' in transport ? /** @type {any} */ (transport).getRemoteCertificates() : [];
+    }
     if (!certs.length) return; // not exposed here: the sealed signalling is the guarantee
     const digest = toHex(new Uint8Array(await crypto.subtle.digest('SHA-256', certs[0])));
     if (digest !== this.remoteFingerprint) return this.refuse("the peer's certificate is not the one its end-to-end signalling named");

@@ -128,22 +128,32 @@ export default async function run(ctx) {
   }
 
   // --- An arrow drawn by the expert reaches the customer's picture.
-  const box = await expert.getByTestId('camera-overlay').boundingBox();
+  // Aimed at the picture itself: the drawing layer must lie exactly on it.
+  const box = await expert.getByTestId('camera-video').boundingBox();
   assert.ok(box);
   await expert.mouse.move(box.x + box.width * 0.2, box.y + box.height * 0.2);
   await expert.mouse.down();
   await expert.mouse.move(box.x + box.width * 0.6, box.y + box.height * 0.5, { steps: 4 });
   await expert.mouse.up();
   await until('the customer receives the arrow', async () => (await customer.getByTestId('overlay').getAttribute('data-marks')) === '1', 10_000);
-  const red = await customer.getByTestId('overlay').evaluate((/** @type {HTMLCanvasElement} */ c) => {
+  const arrow = await customer.getByTestId('overlay').evaluate((/** @type {HTMLCanvasElement} */ c) => {
     const g = c.getContext('2d');
-    if (!g) return 0;
+    if (!g) return { n: 0, tip: [0, 0] };
     const d = g.getImageData(0, 0, c.width, c.height).data;
     let n = 0;
-    for (let i = 0; i < d.length; i += 4) if (d[i] > 200 && d[i + 1] < 90 && d[i + 3] > 200) n++;
-    return n;
+    let tip = [0, 0];
+    for (let i = 0; i < d.length; i += 4) {
+      if (d[i] > 200 && d[i + 1] < 90 && d[i + 3] > 200) {
+        n++;
+        const x = (i / 4) % c.width;
+        if (x > tip[0]) tip = [x, Math.floor(i / 4 / c.width)];
+      }
+    }
+    return { n, tip: [tip[0] / c.width, tip[1] / c.height] };
   });
-  assert.ok(red > 50, `the arrow is drawn on the customer's picture (${red} red pixels)`);
+  assert.ok(arrow.n > 50, `the arrow is drawn on the customer's picture (${arrow.n} red pixels)`);
+  // Where the expert let go (60 %, 50 % of the picture), give or take the head.
+  assert.ok(Math.abs(arrow.tip[0] - 0.6) < 0.05 && Math.abs(arrow.tip[1] - 0.5) < 0.06, `the arrow ends where it was drawn (${arrow.tip})`);
   await screenshot(expert, 'camera-expert-desktop');
   await screenshot(customer, 'camera-customer-phone');
 
