@@ -491,7 +491,8 @@ export class ExpertSession {
 
   /** Attach the session's record to the desk record it came from. */
   async attachRecord() {
-    if (!this.desk || this.attaching) return;
+    // A camera share keeps its record with the share (72 hours), not on the ticket.
+    if (!this.desk || this.attaching || this.kind === 'camera') return;
     this.attaching = true;
     try {
       await api.call('POST', `/api/v1/sessions/${this.id}/record`, this.summary());

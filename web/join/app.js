@@ -18,7 +18,8 @@ import { sessionIdFromHex } from '../lib/session/frames.js';
 import { MAX_SCREEN_PIECE } from '../lib/session/messages.js';
 import { Session } from '../lib/session/runtime.js';
 import { dropZone, Transfers } from '../lib/transfer.js';
-import { announcer, banner, bytes, chatPanel, connectionBanner, field, h, show } from '../lib/ui.js';
+import { announcer, banner, bytes, chatPanel, field, h, show } from '../lib/ui.js';
+import { sessionEvent } from './events.js';
 
 const app = /** @type {HTMLElement} */ (document.getElementById('app'));
 const active = /** @type {HTMLElement} */ (document.getElementById('active'));
@@ -254,6 +255,15 @@ function sessionView(secret) {
     h('div', { class: 'session-layout' }, h('div', { class: 'side' }, chat.panel), h('div', { class: 'side' }, h('section', { class: 'card', 'aria-labelledby': 'files-title' }, h('h2', { id: 'files-title' }, 'Files'), zone, transfers), agent)),
   );
 
+  /** @type {import('./events.js').CustomerPage} */
+  const page = {
+    status: (n) => show(state, n),
+    finish,
+    close: (why) => runtime?.close(why),
+    what: 'session',
+    wrongSecret: 'The code is not right. Check it with your expert.',
+  };
+
   return {
     /** @param {Session} r @param {number} l */
     attach(r, l) {
@@ -276,24 +286,11 @@ function sessionView(secret) {
     /** @param {import('../lib/session/runtime.js').SessionEvent} e */
     event(e) {
       if (over) return;
+      if (sessionEvent(e, page)) return;
       switch (e.type) {
-        case 'established':
-        case 'reconnecting':
-          show(state, /** @type {Node} */ (connectionBanner(e)));
-          break;
-        case 'join_refused':
-          finish(e.reason === 'wrong_secret' ? 'The code is not right. Check it with your expert.' : `The session refused to let you in (${e.reason.replace(/_/g, ' ')}).`, 'bad');
-          runtime?.close('refused');
-          break;
         case 'roster':
           // The session may have been handed over to another expert.
           leader = e.roster.leader;
-          break;
-        case 'moved':
-          show(state, /** @type {Node} */ (connectionBanner(e)));
-          break;
-        case 'closed':
-          finish(`The session ended (${e.reason}).`, 'warn');
           break;
         case 'received': {
           const m = e.message;

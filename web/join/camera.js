@@ -9,7 +9,8 @@
  */
 
 import { CameraCall, CameraMessageError, check, drawAnnotation, isCameraMessage } from '../lib/camera.js';
-import { announcer, banner, chatPanel, connectionBanner, h, show } from '../lib/ui.js';
+import { announcer, banner, chatPanel, h, show } from '../lib/ui.js';
+import { sessionEvent } from './events.js';
 
 const say = announcer();
 
@@ -195,6 +196,15 @@ export function cameraView(app, active, net) {
 
   show(app, state, consent, stage, h('div', { class: 'row' }, stopButton, flipButton), chat.panel);
 
+  /** @type {import('./events.js').CustomerPage} */
+  const page = {
+    status: (n) => show(state, n),
+    finish,
+    close: (why) => runtime?.close(why),
+    what: 'camera share',
+    wrongSecret: 'The link is not right. Ask your expert for a new one.',
+  };
+
   return {
     /** @param {import('../lib/session/runtime.js').Session} r @param {number} l */
     attach(r, l) {
@@ -208,28 +218,17 @@ export function cameraView(app, active, net) {
     /** @param {import('../lib/session/runtime.js').SessionEvent} e */
     event(e) {
       if (over) return;
+      // A new network: the call finds a new path too.
+      if (e.type === 'moved') {
+        call
+          ?.restart()
+          .then(() => {
+            stage.dataset.restarts = String(call?.restarts ?? 0);
+          })
+          .catch(() => {});
+      }
+      if (sessionEvent(e, page)) return;
       switch (e.type) {
-        case 'established':
-        case 'reconnecting':
-          show(state, /** @type {Node} */ (connectionBanner(e)));
-          break;
-        case 'join_refused':
-          finish(e.reason === 'wrong_secret' ? 'The link is not right. Ask your expert for a new one.' : `The share refused to let you in (${e.reason.replace(/_/g, ' ')}).`, 'bad');
-          runtime?.close('refused');
-          break;
-        case 'moved':
-          // A new network: the call finds a new path too.
-          call
-            ?.restart()
-            .then(() => {
-              stage.dataset.restarts = String(call?.restarts ?? 0);
-            })
-            .catch(() => {});
-          show(state, /** @type {Node} */ (connectionBanner(e)));
-          break;
-        case 'closed':
-          finish(`The camera share ended (${e.reason}).`, 'warn');
-          break;
         case 'received': {
           const m = e.message;
           if (e.from !== leader) break;

@@ -38,18 +38,6 @@ export function banner(kind, text) {
   return h('p', { class: `banner ${kind}`, role: kind === 'bad' ? 'alert' : 'status', 'data-testid': 'banner' }, text);
 }
 
-/**
- * What a customer's page says for the connection events every session
- * has (the same words on the join page and the camera page), or null.
- * @param {{ type: string }} e
- */
-export function connectionBanner(e) {
-  if (e.type === 'established') return banner('warn', 'Connected securely. Waiting for your expert…');
-  if (e.type === 'reconnecting') return banner('warn', 'Connection lost — reconnecting…');
-  if (e.type === 'moved') return banner('good', 'Reconnected.');
-  return null;
-}
-
 /** A polite live region: what it says is read out by screen readers. */
 export function announcer() {
   const region = h('div', { class: 'visually-hidden', role: 'status', 'aria-live': 'polite' });

@@ -85,6 +85,11 @@ async fn a_camera_share_link_opens_once_for_one_phone() {
         assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text);
         // A remote support session's code still admits several members.
         let remote = expert.post("/api/v1/sessions", json!({})).await;
+        assert_eq!(
+            remote.body["ice_servers"],
+            json!([]),
+            "no TURN credential for a remote session"
+        );
         let remote_code = remote.body["session"]["code_locator"].as_str().unwrap();
         for _ in 0..2 {
             let r = Client::new(&server)
@@ -328,6 +333,15 @@ async fn a_camera_share_from_an_incident_shows_on_its_page() {
             )
             .await;
         let item = shot.body["id"].as_str().unwrap().to_owned();
+        // Its chat stays with the share (and goes with it), never on the ticket.
+        let r = expert
+            .post(
+                &format!("/api/v1/sessions/{session}/record"),
+                json!({"members": [], "started_at": 1, "ended_at": 2,
+                       "transcript": [{"at": 1, "from": "Maria", "text": "my address is 5 Elm St"}], "files": []}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
         let page = expert.get("/desk/INC-1").await;
         assert_eq!(page.status, StatusCode::OK);
         assert!(page.text.contains("Camera share started"), "{}", page.text);
@@ -336,6 +350,7 @@ async fn a_camera_share_from_an_incident_shows_on_its_page() {
                 .contains(&format!("href=\"/api/v1/camera/items/{item}\"")),
             "the snapshot is linked from the incident"
         );
+        assert!(!page.text.contains("Elm St"));
         server.shutdown().await;
     }
 }

@@ -187,8 +187,16 @@ pub async fn attach(
     principal.require(Permission::RunSessions)?;
     body.check()?;
     let mut tx = principal.tx().await?;
-    if support::get(&mut tx, &id).await?.is_none() {
+    let Some(session) = support::get(&mut tx, &id).await? else {
         return Err(Problem::not_found());
+    };
+    // A camera share's chat and times are kept with the share, sealed, and
+    // go with it after 72 hours; on the ticket (searchable, for good) they
+    // would outlive that.
+    if session.kind == support::CAMERA {
+        return Err(Problem::conflict(
+            "a camera share's record is kept with the share (POST /api/v1/sessions/{id}/camera/record), not on the ticket",
+        ));
     }
     if !record_sessions::is_linked(&mut tx, &id).await? {
         return Err(Problem::conflict(

@@ -168,7 +168,8 @@ pub async fn open(
         "member": 1,
         "grant": grant,
         "tickets": "/broker/v1/tickets",
-        "ice_servers": state.ice.servers(&record.id),
+        // TURN credentials only where a browser-to-browser call needs them.
+        "ice_servers": if kind == support::CAMERA { state.ice.servers(&record.id) } else { json!([]) },
     }))
 }
 
@@ -257,7 +258,9 @@ pub async fn join(
     // A camera share is between one expert and one customer: its link is
     // for one phone. (The locators go at the first join; this catches a
     // second browser racing the first.)
-    if camera && session.members != "[]" {
+    let joined = serde_json::from_str::<Vec<serde_json::Value>>(&session.members)
+        .map_err(|_| Problem::internal())?;
+    if camera && !joined.is_empty() {
         drop(tx);
         state
             .security_event(
