@@ -14,12 +14,15 @@
 pub mod audit;
 pub mod broker;
 pub mod camera;
+pub mod deletion_requests;
 pub mod desk;
 pub mod devices;
+pub mod erasure;
 mod error;
 mod ids;
 pub mod locators;
 pub mod operators;
+pub mod privacy;
 pub mod replicas;
 pub mod security;
 pub mod sessions;
@@ -137,6 +140,11 @@ impl Store {
                         sqlx::query("PRAGMA busy_timeout = 5000")
                             .execute(&mut *conn)
                             .await?;
+                        // Deleted content is overwritten, not left in free
+                        // pages: erasure means gone from the file.
+                        sqlx::query("PRAGMA secure_delete = ON")
+                            .execute(&mut *conn)
+                            .await?;
                     }
                     Ok(())
                 })
@@ -161,6 +169,24 @@ impl Store {
             .execute(&store.pool)
             .await?;
         Ok(store)
+    }
+
+    /// After an erasure, leave no trace of the erased content in the
+    /// database files: on SQLite the search index is merged (dropping the
+    /// deleted entries' tokens) and the write-ahead log is checkpointed and
+    /// truncated (pages are already overwritten by `secure_delete`). On
+    /// PostgreSQL dead rows go with (auto)vacuum, as `docs/privacy.md` says.
+    pub async fn scrub(&self) -> Result<(), StoreError> {
+        if self.backend != Backend::Sqlite {
+            return Ok(());
+        }
+        sqlx::query("INSERT INTO desk_text_fts(desk_text_fts) VALUES ('optimize')")
+            .execute(&self.pool)
+            .await?;
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     /// Write a consistent copy of the embedded database to `to` while it is

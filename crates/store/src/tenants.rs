@@ -138,3 +138,17 @@ pub async fn set_subscription_end(
         .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// Ids of the tenants whose subscription ended before `before`.
+pub async fn subscriptions_ended_before(
+    tx: &mut PlatformTx,
+    before: i64,
+) -> Result<Vec<String>, StoreError> {
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM tenants WHERE subscription_ends_at IS NOT NULL \
+         AND subscription_ends_at < $1 ORDER BY id",
+    )
+    .bind(before)
+    .fetch_all(tx.conn())
+    .await?)
+}

@@ -223,3 +223,56 @@ async fn migrations_are_idempotent() {
         Store::migrate(&owner).await.unwrap();
     }
 }
+
+/// Erasing a tenant must reach every table that holds tenant rows: the
+/// erasure's table lists cover every table with a `tenant_id` column in
+/// the database's own catalogue (a new table cannot be forgotten), and the
+/// audit log stays append-only unless the tenant's erasure is running.
+#[tokio::test]
+async fn erasure_knows_every_tenant_table_and_the_audit_log_stays_append_only() {
+    use fernhand_store::erasure::{PROTECTED, TABLES};
+    for store in stores().await {
+        let sql = match store.backend() {
+            Backend::Sqlite => {
+                "SELECT m.name FROM sqlite_master m JOIN pragma_table_info(m.name) p \
+                 WHERE m.type = 'table' AND p.name = 'tenant_id' ORDER BY 1"
+            }
+            Backend::Postgres => {
+                "SELECT table_name::text FROM information_schema.columns \
+                 WHERE table_schema = 'public' AND column_name = 'tenant_id' ORDER BY 1"
+            }
+        };
+        let mut p = store.platform().await.unwrap();
+        let tables: Vec<String> = sqlx::query_scalar(sql).fetch_all(p.conn()).await.unwrap();
+        p.commit().await.unwrap();
+        assert!(tables.len() > 30, "{tables:?}");
+        for t in &tables {
+            if t == "deletion_requests" {
+                continue; // the request outlives its tenant, by design
+            }
+            assert!(
+                TABLES.contains(&t.as_str()) || PROTECTED.contains(&t.as_str()),
+                "{t} has tenant rows the erasure does not know"
+            );
+        }
+
+        let (a, _, user, _) = two_tenants(&store).await;
+        let mut tx = store.tenant(&a).await.unwrap();
+        audit::append(&mut tx, &user.id, "test", "x", &serde_json::json!({}))
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let mut tx = store.tenant(&a).await.unwrap();
+        let refused = fernhand_store::erasure::erase_protected(&mut tx).await;
+        assert!(refused.is_err(), "erased without a running request");
+        drop(tx);
+        let mut tx = store.tenant(&a).await.unwrap();
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE tenant_id = $1")
+            .bind(&a)
+            .fetch_one(tx.conn())
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(n, 1);
+    }
+}

@@ -19,6 +19,7 @@ pub mod openapi;
 pub mod operator;
 mod pages;
 pub mod principal;
+pub mod privacy;
 pub mod public_address;
 pub mod tenant_keys;
 pub mod web;
@@ -69,6 +70,10 @@ pub struct AppState {
     pub desk_webhooks_to_loopback: bool,
     /// STUN and TURN for camera shares.
     pub ice: Arc<ice::Ice>,
+    /// Signs deletion certificates (`keys/certificates.key`).
+    pub certificates: Arc<ed25519_dalek::SigningKey>,
+    /// Wakes the retention job (a deletion request was made).
+    pub retention_wake: Arc<tokio::sync::Notify>,
 }
 
 impl AppState {

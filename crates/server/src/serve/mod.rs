@@ -256,6 +256,7 @@ pub async fn start(opts: ServeOptions) -> Result<Running, ServeError> {
     secrets::private_dir(&keys)?;
     let seal_key = secrets::load_or_create_key(&keys.join("seal.key"))?;
     let ticket_key = secrets::load_or_create_key(&keys.join("tickets.key"))?;
+    let certificate_key = secrets::load_or_create_key(&keys.join("certificates.key"))?;
     let ca = load_ca(&opts)?;
 
     let store = open_store(&opts).await?;
@@ -329,9 +330,16 @@ pub async fn start(opts: ServeOptions) -> Result<Running, ServeError> {
         tls: opts.tls.is_some() || !opts.listen.ip().is_loopback(),
         desk_webhooks_to_loopback: opts.desk_webhooks_to_loopback,
         ice: Arc::new(ice),
+        certificates: Arc::new(SigningKey::from_bytes(&certificate_key)),
+        retention_wake: Arc::new(tokio::sync::Notify::new()),
     };
     tasks.push(tokio::spawn(presence::beat(state.clone())));
     tasks.push(tokio::spawn(housekeeping::run(state.clone())));
+    tasks.push(tokio::spawn(crate::app::privacy::retention::run(
+        state.store.clone(),
+        state.certificates.clone(),
+        state.retention_wake.clone(),
+    )));
     tasks.push(tokio::spawn(crate::app::desk::escalation::run(
         state.store.clone(),
     )));

@@ -61,6 +61,10 @@ pub async fn attach(
         public,
     } = file;
     check_name(name)?;
+    let mut name = name.to_owned();
+    let policy = crate::app::privacy::restricted::policy(tx).await?;
+    crate::app::privacy::restricted::apply(policy, &mut name)?;
+    let name = name.as_str();
     if bytes.is_empty() {
         return Err(Problem::bad_request("an attachment has at least one byte"));
     }

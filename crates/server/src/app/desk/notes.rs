@@ -13,10 +13,12 @@ pub async fn add(
     tx: &mut TenantTx,
     r: &Record,
     actor: &str,
-    body: String,
+    mut body: String,
     public: bool,
     now: i64,
 ) -> Result<notes::Note, Problem> {
+    let policy = crate::app::privacy::restricted::policy(tx).await?;
+    crate::app::privacy::restricted::apply(policy, &mut body)?;
     if body.trim().is_empty() || body.chars().count() > TEXT_MAX || body.contains('\0') {
         return Err(Problem::bad_request(
             "a note is 1 to 20,000 characters of text",

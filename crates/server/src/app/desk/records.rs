@@ -186,7 +186,10 @@ pub async fn create(
     {
         return Err(Problem::bad_request("a record needs a title"));
     }
-    let values = fields::apply(tx, kind, &Map::new(), input).await?;
+    let mut input = input.clone();
+    let policy = crate::app::privacy::restricted::policy(tx).await?;
+    crate::app::privacy::restricted::apply_fields(policy, &mut input)?;
+    let values = fields::apply(tx, kind, &Map::new(), &input).await?;
     let lifecycle = s.lifecycle(kind);
     let category = lifecycle
         .category(&lifecycle.initial)
@@ -273,7 +276,10 @@ pub async fn edit(
     check_version(&r, version)?;
     let kind = kind_of(&r)?;
     let before = fields::of(&r);
-    let after = fields::apply(tx, kind, &before, changes).await?;
+    let mut changes = changes.clone();
+    let policy = crate::app::privacy::restricted::policy(tx).await?;
+    crate::app::privacy::restricted::apply_fields(policy, &mut changes)?;
+    let after = fields::apply(tx, kind, &before, &changes).await?;
     let diff = fields::diff(&before, &after);
     if diff.is_empty() {
         return Ok(r);

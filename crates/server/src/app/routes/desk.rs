@@ -6,6 +6,7 @@ use crate::app::desk::settings::DeskSettings;
 use crate::app::desk::{desk_role, records as desk};
 use crate::app::json::ApiJson;
 use crate::app::principal::{Permission, Principal};
+use crate::app::privacy::restricted;
 use crate::app::problem::Problem;
 use axum::Json;
 use axum::extract::{Path, Query};
@@ -44,8 +45,9 @@ pub async fn create(
     let s = DeskSettings::load(&mut tx).await?;
     let t = now();
     let r = desk::create(&mut tx, &s, &principal.user.id, kind, &body.fields, t).await?;
-    let view = desk::view(&mut tx, &s, &r, desk_role(principal.role), t).await?;
+    let mut view = desk::view(&mut tx, &s, &r, desk_role(principal.role), t).await?;
     tx.commit().await?;
+    view["restricted_data"] = restricted::found_in(restricted::strings(&body.fields));
     Ok((StatusCode::CREATED, Json(view)))
 }
 
@@ -236,6 +238,7 @@ pub async fn add_note(
     principal.require(Permission::WorkDesk)?;
     let mut tx = principal.tx().await?;
     let r = desk::find(&mut tx, &id).await?;
+    let found = restricted::found_in([body.body.as_str()]);
     let note = crate::app::desk::notes::add(
         &mut tx,
         &r,
@@ -246,7 +249,9 @@ pub async fn add_note(
     )
     .await?;
     tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(json!(note))))
+    let mut answer = json!(note);
+    answer["restricted_data"] = found;
+    Ok((StatusCode::CREATED, Json(answer)))
 }
 
 /// A record's notes.

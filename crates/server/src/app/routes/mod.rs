@@ -12,6 +12,7 @@ mod health;
 mod logs;
 mod platform;
 mod portal;
+mod privacy;
 mod sessions;
 mod tokens;
 mod users;
@@ -101,6 +102,51 @@ pub(super) fn all() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         (
             spec(M::GET, "/api/v1/platform/tenants/{id}", Operator, ""),
             get(platform::get),
+        ),
+        (
+            spec(M::GET, "/api/v1/privacy/settings", Needs(ManageTenant), ""),
+            get(privacy::settings),
+        ),
+        (
+            spec(
+                M::PUT,
+                "/api/v1/privacy/settings",
+                Needs(ManageTenant),
+                r#"{"restricted_policy":"mask","session_retention_days":365}"#,
+            )
+            .body::<privacy::Settings>(),
+            put(privacy::set_settings),
+        ),
+        (
+            spec(
+                M::POST,
+                "/api/v1/privacy/deletion-requests",
+                Needs(ManageTenant),
+                r#"{"scope":"records","records":["INC-12"]}"#,
+            )
+            .body::<privacy::NewDeletion>(),
+            post(privacy::request),
+        ),
+        (
+            spec(M::GET, "/api/v1/privacy/deletion-requests", Needs(ManageTenant), ""),
+            get(privacy::list),
+        ),
+        (
+            spec(
+                M::GET,
+                "/api/v1/privacy/deletion-requests/{id}/certificate",
+                Needs(ManageTenant),
+                "",
+            ),
+            get(privacy::certificate),
+        ),
+        (
+            spec(M::GET, "/api/v1/deletion-certificates/key", Public, ""),
+            get(privacy::certificate_key),
+        ),
+        (
+            spec(M::GET, "/api/v1/deletion-certificates/{id}", Public, ""),
+            get(privacy::certificate_by_receipt),
         ),
         (
             spec(
