@@ -98,8 +98,10 @@ pub async fn join(
     .map_err(|e| JoinError::Link(e.to_string()))?;
     let broker = BrokerClient::new(api.base(), grant.grant, tls.clone())
         .map_err(|e| JoinError::Link(e.to_string()))?;
-    let session = Session::start(endpoint, broker, tls.map(Arc::new))
+    let reporter = fernhand_client::broker::SecurityReporter::new(broker.clone());
+    let mut session = Session::start(endpoint, broker, tls.map(Arc::new))
         .await
         .map_err(|e| JoinError::Link(e.to_string()))?;
+    session.set_reporter(reporter);
     Ok((session, leader))
 }

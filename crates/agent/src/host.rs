@@ -51,6 +51,9 @@ pub struct HostOptions {
     /// access password (`true`: the right password), to lock it out across
     /// sessions.
     pub on_join: Option<JoinReport>,
+    /// The malware check every received file passes before it gets its
+    /// name (built-in EICAR detector, clamd where configured).
+    pub scanner: std::sync::Arc<dyn fernhand_privacy::malware::Scanner>,
 }
 
 /// Hears whether each join attempt on a device password succeeded.
@@ -93,7 +96,8 @@ pub async fn run(
         leader,
         permissions: Permissions::new(leader),
         notices: notices.clone(),
-        receiving: Receiving::new(&options.folder),
+        receiving: Receiving::with_scanner(&options.folder, options.scanner.clone()),
+        reporter: session.reporter(),
         outgoing: HashMap::new(),
         screen: None,
         joiners: HashMap::new(),
@@ -257,6 +261,8 @@ struct Host {
     denied_transfers: Vec<(MemberId, u32)>,
     /// Whether someone is at the front end to answer a consent prompt.
     user_present: bool,
+    /// Where this endpoint raises security events (quarantined files).
+    reporter: Option<fernhand_client::broker::SecurityReporter>,
 }
 
 impl Host {
@@ -504,7 +510,7 @@ impl Host {
                 if let Some(Received::Failed { id, error }) =
                     self.receiving.chunk(from, id, offset, &data)
                 {
-                    self.file_failed(from, id, &error).await;
+                    self.file_failed(from, id, &error, "").await;
                 }
             }
             Message::FileEnd(end) => match self.receiving.end(from, &end) {
@@ -515,7 +521,9 @@ impl Host {
                         .send(from, Message::Control(Control::FileDone { id }.to_value()))
                         .await;
                 }
-                Some(Received::Failed { id, error }) => self.file_failed(from, id, &error).await,
+                Some(Received::Failed { id, error }) => {
+                    self.file_failed(from, id, &error, &end.sha256).await
+                }
                 None => {}
             },
             _ => {}
@@ -523,22 +531,23 @@ impl Host {
         None
     }
 
-    async fn file_failed(&mut self, from: MemberId, id: u32, error: &FileError) {
+    async fn file_failed(&mut self, from: MemberId, id: u32, error: &FileError, sha256: &str) {
         tracing::warn!(member = from.0, id, %error, "incoming file failed");
         let _ = self.notices.send(Notice::Refused {
             text: format!("incoming file {id}: {error}"),
         });
+        if let (Some(threat), Some(reporter)) = (error.threat(), &self.reporter) {
+            reporter.report(serde_json::json!({
+                "kind": "malware_quarantined",
+                "threat": threat,
+                "sha256": sha256,
+            }));
+        }
         let _ = self
             .sender
             .send(
                 from,
-                Message::Control(
-                    Control::FileError {
-                        id,
-                        error: error.to_string(),
-                    }
-                    .to_value(),
-                ),
+                Message::Control(transfer::failure(id, error).to_value()),
             )
             .await;
     }
@@ -634,16 +643,7 @@ impl Host {
                         tracing::warn!(member = from.0, %path, error = %e, "file request refused");
                         let _ = self
                             .sender
-                            .send(
-                                from,
-                                Message::Control(
-                                    Control::FileError {
-                                        id,
-                                        error: e.to_string(),
-                                    }
-                                    .to_value(),
-                                ),
-                            )
+                            .send(from, Message::Control(transfer::failure(id, &e).to_value()))
                             .await;
                     }
                 }
@@ -668,7 +668,7 @@ impl Host {
                     self.outgoing.insert((from, id), Outgoing::Running(task));
                 }
             }
-            Control::FileError { id, error } => {
+            Control::FileError { id, error, .. } => {
                 if let Some(Outgoing::Running(task)) = self.outgoing.remove(&(from, id)) {
                     task.abort();
                 }

@@ -403,9 +403,11 @@ async fn host_session(
     }));
     let broker =
         BrokerClient::new(&config.server, notice.grant, tls.clone()).map_err(|e| e.to_string())?;
-    let session = Session::start(endpoint, broker, tls.map(Arc::new))
+    let reporter = fernhand_client::broker::SecurityReporter::new(broker.clone());
+    let mut session = Session::start(endpoint, broker, tls.map(Arc::new))
         .await
         .map_err(|e| e.to_string())?;
+    session.set_reporter(reporter);
     tracing::info!(expert = %notice.expert, "an expert connects");
     options.grant_without_asking = config.policy == "unattended";
     // Nobody to ask at an unattended machine (policy `ask` is refused

@@ -94,6 +94,57 @@ impl BrokerClient {
     }
 }
 
+impl BrokerClient {
+    /// Raise a security event about this member's session with the
+    /// control plane (`POST /api/v1/session-events`, the grant as
+    /// credential), e.g. a file quarantined by the malware check.
+    pub async fn report(&self, event: &serde_json::Value) -> Result<(), BrokerClientError> {
+        let response = self
+            .http
+            .post(format!("{}/api/v1/session-events", self.base))
+            .bearer_auth(&self.grant)
+            .json(event)
+            .send()
+            .await
+            .map_err(|e| BrokerClientError::Unreachable(e.to_string()))?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(());
+        }
+        Err(BrokerClientError::Refused {
+            status: status.as_u16(),
+            detail: response.text().await.unwrap_or_default(),
+        })
+    }
+}
+
+/// Hands a session's security events to the control plane in the
+/// background (the session goes on whether or not it is reachable; a
+/// failure is logged).
+#[derive(Clone, Debug)]
+pub struct SecurityReporter(BrokerClient);
+
+impl SecurityReporter {
+    /// Report through `client`'s grant.
+    pub fn new(client: BrokerClient) -> SecurityReporter {
+        SecurityReporter(client)
+    }
+
+    /// Send `event`; the task's result says whether the control plane took it.
+    pub fn report(&self, event: serde_json::Value) -> tokio::task::JoinHandle<bool> {
+        let client = self.0.clone();
+        tokio::spawn(async move {
+            match client.report(&event).await {
+                Ok(()) => true,
+                Err(e) => {
+                    tracing::warn!("a security event did not reach the control plane: {e}");
+                    false
+                }
+            }
+        })
+    }
+}
+
 impl TicketSource for BrokerClient {
     async fn fetch(&self, failed: Option<RelayId>) -> Result<RelayTicket, String> {
         let t = self.ticket(failed).await.map_err(|e| e.to_string())?;

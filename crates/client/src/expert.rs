@@ -109,9 +109,11 @@ pub async fn open_session(
     .map_err(setup)?;
     let broker =
         crate::broker::BrokerClient::new(api.base(), grant.grant, tls.clone()).map_err(setup)?;
-    let session = Session::start(endpoint, broker, tls.map(std::sync::Arc::new))
+    let reporter = crate::broker::SecurityReporter::new(broker.clone());
+    let mut session = Session::start(endpoint, broker, tls.map(std::sync::Arc::new))
         .await
         .map_err(setup)?;
+    session.set_reporter(reporter);
     Ok(Opened {
         expert: Expert::new(session, true, name, downloads),
         session: grant.session,
@@ -159,9 +161,11 @@ pub async fn connect_device(
         .map_err(setup)?;
     let broker =
         crate::broker::BrokerClient::new(api.base(), grant.grant, tls.clone()).map_err(setup)?;
-    let session = Session::start(endpoint, broker, tls.map(std::sync::Arc::new))
+    let reporter = crate::broker::SecurityReporter::new(broker.clone());
+    let mut session = Session::start(endpoint, broker, tls.map(std::sync::Arc::new))
         .await
         .map_err(setup)?;
+    session.set_reporter(reporter);
     Ok((Expert::new(session, true, name, downloads), grant.session))
 }
 
@@ -195,6 +199,8 @@ pub struct Expert {
     denied: Vec<(String, String)>,
     receiving: Receiving,
     received: HashMap<u32, Result<PathBuf, String>>,
+    /// Transfers the malware check quarantined (either side): id, threat.
+    quarantined: Vec<(u32, String)>,
     sends: HashMap<u32, SendState>,
     diagnostics: Option<serde_json::Value>,
     ended: Option<String>,
@@ -317,6 +323,7 @@ impl Expert {
             denied: Vec::new(),
             receiving: Receiving::new(downloads),
             received: HashMap::new(),
+            quarantined: Vec::new(),
             sends: HashMap::new(),
             diagnostics: None,
             ended: None,
@@ -365,7 +372,13 @@ impl Expert {
         &self.denied
     }
 
-    /// The error of incoming transfer `id`, if it failed.
+    /// Transfers the malware check quarantined, on either side: (transfer
+    /// id, threat).
+    pub fn quarantined(&self) -> &[(u32, String)] {
+        &self.quarantined
+    }
+
+    /// Why incoming (or outgoing) transfer `id` failed, if it did.
     pub fn file_error(&self, id: u32) -> Option<&str> {
         match self.received.get(&id) {
             Some(Err(e)) => Some(e),
@@ -506,9 +519,10 @@ impl Expert {
                     Control::FileError {
                         id: offer.id,
                         error: "not requested".into(),
+                        threat: None,
                     }
                 };
-                if let Control::FileError { id, error } = &answer {
+                if let Control::FileError { id, error, .. } = &answer {
                     self.received.insert(*id, Err(error.clone()));
                 }
                 let _ = self
@@ -521,10 +535,7 @@ impl Expert {
                     self.receiving.chunk(from, id, offset, &data)
                 {
                     self.received.insert(id, Err(error.to_string()));
-                    let answer = Control::FileError {
-                        id,
-                        error: error.to_string(),
-                    };
+                    let answer = transfer::failure(id, &error);
                     let _ = self
                         .sender
                         .send(from, Message::Control(answer.to_value()))
@@ -536,6 +547,24 @@ impl Expert {
                     self.received.insert(id, Ok(path));
                 }
                 Some(Received::Failed { id, error }) => {
+                    if let Some(threat) = error.threat() {
+                        // The receiving endpoint raises the event.
+                        self.quarantined.push((id, threat.to_owned()));
+                        if let Some(r) = self.session.reporter() {
+                            r.report(serde_json::json!({
+                                "kind": "malware_quarantined",
+                                "threat": threat,
+                                "sha256": end.sha256,
+                            }));
+                        }
+                    }
+                    let _ = self
+                        .sender
+                        .send(
+                            from,
+                            Message::Control(transfer::failure(id, &error).to_value()),
+                        )
+                        .await;
                     self.received.insert(id, Err(error.to_string()));
                 }
                 None => {}
@@ -589,7 +618,10 @@ impl Expert {
             Control::FileDone { id } => {
                 self.sends.insert(id, SendState::Done);
             }
-            Control::FileError { id, error } => {
+            Control::FileError { id, error, threat } => {
+                if let Some(threat) = threat {
+                    self.quarantined.push((id, threat));
+                }
                 if let Some(state) = self.sends.get_mut(&id) {
                     *state = SendState::Failed(error);
                 } else {

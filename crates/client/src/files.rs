@@ -4,6 +4,7 @@
 //! folder and renamed only when complete and their SHA-256 matches, and an
 //! interrupted transfer resumes from what its part file holds.
 
+use fernhand_privacy::malware::{Scanner, Verdict};
 use sha2::{Digest, Sha256};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
@@ -12,6 +13,10 @@ use thiserror::Error;
 
 /// Longest file name accepted, in bytes.
 pub const MAX_NAME: usize = 255;
+
+/// The hidden folder, inside the receiving folder, where files the malware
+/// check flagged are kept.
+pub const QUARANTINE: &str = ".fernhand-quarantine";
 
 /// Why a file could not be received or sent.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
@@ -57,6 +62,26 @@ pub enum FileError {
     /// The content does not match the sender's SHA-256.
     #[error("SHA-256 mismatch: the file was not kept")]
     HashMismatch,
+    /// The malware check found a threat; the file is in quarantine.
+    #[error("malware found ({threat}): the file was quarantined")]
+    Quarantined {
+        /// The threat's name.
+        threat: String,
+    },
+    /// The malware check could not run; the file is held in quarantine
+    /// rather than released unchecked.
+    #[error("the malware check failed ({0}): the file was quarantined")]
+    NotScanned(String),
+}
+
+impl FileError {
+    /// The threat's name when the file was quarantined for malware.
+    pub fn threat(&self) -> Option<&str> {
+        match self {
+            FileError::Quarantined { threat } => Some(threat),
+            _ => None,
+        }
+    }
 }
 
 impl FileError {
@@ -238,10 +263,12 @@ impl Incoming {
         Ok(())
     }
 
-    /// Check the whole file against `sha256` (hex) and give it its name —
-    /// `name`, or `name (2)` and so on if that exists; nothing is ever
-    /// overwritten. On a mismatch the part file is deleted.
-    pub fn finish(self, sha256: &str) -> Result<PathBuf, FileError> {
+    /// Check the whole file against `sha256` (hex), scan it with
+    /// `scanner`, and give it its name — `name`, or `name (2)` and so on if
+    /// that exists; nothing is ever overwritten. On a mismatch the part file
+    /// is deleted; a file the scanner flags (or cannot scan) is moved to
+    /// the folder's quarantine (see [`QUARANTINE`]) and never gets its name.
+    pub fn finish(self, sha256: &str, scanner: &dyn Scanner) -> Result<PathBuf, FileError> {
         if self.have != self.size {
             return Err(FileError::Incomplete {
                 have: self.have,
@@ -256,6 +283,17 @@ impl Incoming {
         self.file
             .sync_all()
             .map_err(|e| FileError::io("flushing", &e))?;
+        match scanner.scan(&self.part) {
+            Ok(Verdict::Clean) => {}
+            Ok(Verdict::Infected(threat)) => {
+                self.quarantine()?;
+                return Err(FileError::Quarantined { threat });
+            }
+            Err(e) => {
+                self.quarantine()?;
+                return Err(FileError::NotScanned(e.to_string()));
+            }
+        }
         for n in 1..10_000u32 {
             let candidate = self.folder.join(numbered(&self.name, n));
             // A hard link fails if the name exists: no overwrite, no race.
@@ -276,6 +314,32 @@ impl Incoming {
             }
         }
         Err(FileError::Io("no free name for the file".into()))
+    }
+
+    /// Move the part file into the folder's quarantine: a hidden folder
+    /// only its owner can enter, the file renamed with a
+    /// `.quarantined` suffix and readable by its owner alone, so nothing
+    /// opens or runs it by accident.
+    fn quarantine(&self) -> Result<PathBuf, FileError> {
+        let dir = self.folder.join(QUARANTINE);
+        fs::create_dir_all(&dir).map_err(|e| FileError::io("making the quarantine", &e))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = fs::set_permissions(&dir, fs::Permissions::from_mode(0o700));
+        }
+        let stamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis())
+            .unwrap_or(0);
+        let to = dir.join(format!("{stamp}-{}.quarantined", self.name));
+        fs::rename(&self.part, &to).map_err(|e| FileError::io("quarantining the file", &e))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = fs::set_permissions(&to, fs::Permissions::from_mode(0o600));
+        }
+        Ok(to)
     }
 
     /// Give up: delete the part file.
@@ -319,6 +383,7 @@ pub fn sha256_file(path: &Path) -> Result<String, FileError> {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use fernhand_privacy::malware::{Scanners, eicar_test_file};
 
     fn temp() -> PathBuf {
         static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
@@ -386,7 +451,7 @@ mod tests {
             Err(FileError::OutOfPlace { .. })
         ));
         incoming.write(5000, &data[5000..]).unwrap();
-        let path = incoming.finish(&sha).unwrap();
+        let path = incoming.finish(&sha, &Scanners::builtin()).unwrap();
         assert_eq!(path, dir.join("notes (2).txt"));
         assert_eq!(fs::read(&path).unwrap(), data);
         assert_eq!(fs::read(dir.join("notes.txt")).unwrap(), b"mine");
@@ -395,12 +460,52 @@ mod tests {
     }
 
     #[test]
+    fn an_eicar_file_is_quarantined_never_named() {
+        let dir = temp();
+        let bytes = eicar_test_file();
+        let sha = hex::encode(Sha256::digest(&bytes));
+        let mut incoming = Incoming::open(&dir, "invoice.pdf.exe", bytes.len() as u64).unwrap();
+        incoming.write(0, &bytes).unwrap();
+        let got = incoming.finish(&sha, &Scanners::builtin());
+        assert_eq!(
+            got,
+            Err(FileError::Quarantined {
+                threat: "Eicar-Test-Signature".into()
+            })
+        );
+        assert!(!dir.join("invoice.pdf.exe").exists());
+        let held: Vec<_> = fs::read_dir(dir.join(QUARANTINE)).unwrap().collect();
+        assert_eq!(held.len(), 1);
+        let held = held[0].as_ref().unwrap().path();
+        assert!(
+            held.to_string_lossy()
+                .ends_with("invoice.pdf.exe.quarantined")
+        );
+        assert_eq!(fs::read(&held).unwrap(), bytes);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(
+                fs::metadata(&held).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
+        }
+        // Nothing else in the folder: no part file, no named file.
+        let names: Vec<_> = fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, vec![QUARANTINE.to_owned()]);
+        assert!(resolve_in(&dir, &format!("{QUARANTINE}/x")).is_err());
+    }
+
+    #[test]
     fn a_wrong_hash_keeps_nothing() {
         let dir = temp();
         let mut incoming = Incoming::open(&dir, "x.bin", 3).unwrap();
         incoming.write(0, b"abc").unwrap();
         assert_eq!(
-            incoming.finish(&"00".repeat(32)),
+            incoming.finish(&"00".repeat(32), &Scanners::builtin()),
             Err(FileError::HashMismatch)
         );
         assert_eq!(fs::read_dir(&dir).unwrap().count(), 0);

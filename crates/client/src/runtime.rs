@@ -62,6 +62,7 @@ pub struct Session {
     /// Tells the task to leave; heard even while the send window is full.
     close: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
+    reporter: Option<crate::broker::SecurityReporter>,
 }
 
 impl std::fmt::Debug for Session {
@@ -148,7 +149,18 @@ impl Session {
             in_channel,
             close: Some(close),
             task: Some(task),
+            reporter: None,
         })
+    }
+
+    /// Where this member raises security events (its broker grant).
+    pub fn set_reporter(&mut self, reporter: crate::broker::SecurityReporter) {
+        self.reporter = Some(reporter);
+    }
+
+    /// See [`Session::set_reporter`].
+    pub fn reporter(&self) -> Option<crate::broker::SecurityReporter> {
+        self.reporter.clone()
     }
 
     /// This member's id.

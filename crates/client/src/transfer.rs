@@ -14,6 +14,7 @@
 
 use crate::files::{FileError, Incoming};
 use crate::runtime::{Sender, SessionError};
+use fernhand_privacy::malware::{Scanner, Scanners};
 use fernhand_protocol::MemberId;
 use fernhand_protocol::control::Control;
 use fernhand_protocol::message::{FileEnd, FileOffer, MAX_FILE_CHUNK, Message};
@@ -21,6 +22,7 @@ use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use thiserror::Error;
 
 /// What became of an incoming file.
@@ -42,19 +44,35 @@ pub enum Received {
     },
 }
 
-/// The receiving side: part files per (sender, transfer).
-#[derive(Debug)]
+/// The receiving side: part files per (sender, transfer), and the
+/// malware check every whole file passes before it gets its name.
 pub struct Receiving {
     folder: PathBuf,
     open: HashMap<(MemberId, u32), Incoming>,
+    scanner: Arc<dyn Scanner>,
+}
+
+impl std::fmt::Debug for Receiving {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Receiving")
+            .field("folder", &self.folder)
+            .field("open", &self.open.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Receiving {
-    /// Receive into `folder`.
+    /// Receive into `folder`, checking files with the built-in scanner.
     pub fn new(folder: &Path) -> Receiving {
+        Receiving::with_scanner(folder, Arc::new(Scanners::builtin()))
+    }
+
+    /// Receive into `folder`, checking files with `scanner`.
+    pub fn with_scanner(folder: &Path, scanner: Arc<dyn Scanner>) -> Receiving {
         Receiving {
             folder: folder.to_path_buf(),
             open: HashMap::new(),
+            scanner,
         }
     }
 
@@ -77,10 +95,7 @@ impl Receiving {
                     offset,
                 }
             }
-            Err(error) => Control::FileError {
-                id: offer.id,
-                error: error.to_string(),
-            },
+            Err(error) => failure(offer.id, &error),
         }
     }
 
@@ -108,7 +123,7 @@ impl Receiving {
     /// The sender says it is complete.
     pub fn end(&mut self, from: MemberId, end: &FileEnd) -> Option<Received> {
         let incoming = self.open.remove(&(from, end.id))?;
-        Some(match incoming.finish(&end.sha256) {
+        Some(match incoming.finish(&end.sha256, self.scanner.as_ref()) {
             Ok(path) => Received::Done { id: end.id, path },
             Err(error) => Received::Failed { id: end.id, error },
         })
@@ -119,6 +134,16 @@ impl Receiving {
         if let Some(i) = self.open.remove(&(from, id)) {
             i.suspend();
         }
+    }
+}
+
+/// The control message that tells the sender transfer `id` failed (with
+/// the threat's name when the file was quarantined).
+pub fn failure(id: u32, error: &FileError) -> Control {
+    Control::FileError {
+        id,
+        error: error.to_string(),
+        threat: error.threat().map(str::to_owned),
     }
 }
 

@@ -34,7 +34,11 @@ fn input() -> Option<Box<dyn Input>> {
     }
 }
 
-fn options(folder: &Path, reboot: Option<Vec<String>>) -> HostOptions {
+fn options(
+    folder: &Path,
+    reboot: Option<Vec<String>>,
+    scanner: Arc<dyn fernhand_privacy::malware::Scanner>,
+) -> HostOptions {
     HostOptions {
         folder: folder.to_path_buf(),
         grant_without_asking: false,
@@ -43,11 +47,15 @@ fn options(folder: &Path, reboot: Option<Vec<String>>) -> HostOptions {
         consent_timeout: Duration::from_secs(120),
         reboot,
         on_join: None,
+        scanner,
     }
 }
 
 async fn dispatch(args: &AgentArgs) -> anyhow::Result<ExitCode> {
     let tls = secret_input::trust(args.trust.ca.as_deref())?;
+    let scanner: Arc<dyn fernhand_privacy::malware::Scanner> = Arc::new(
+        fernhand_privacy::malware::Scanners::with_clamd(args.clamd.as_deref()),
+    );
     match &args.command {
         AgentCommand::Join {
             code,
@@ -64,7 +72,14 @@ async fn dispatch(args: &AgentArgs) -> anyhow::Result<ExitCode> {
             let (session, leader) = attended::join(&api, &secret, tls).await?;
             println!("Connected. Waiting for the expert's request…");
             let (actions, notices) = terminal::start();
-            let ended = host::run(session, leader, options(folder, None), actions, notices).await;
+            let ended = host::run(
+                session,
+                leader,
+                options(folder, None, scanner),
+                actions,
+                notices,
+            )
+            .await;
             Ok(match ended {
                 Ended::Lost(_) => ExitCode::FAILURE,
                 _ => ExitCode::SUCCESS,
@@ -115,7 +130,7 @@ async fn dispatch(args: &AgentArgs) -> anyhow::Result<ExitCode> {
                 .collect();
             let reboot = (!reboot.is_empty()).then_some(reboot);
             let factory: unattended::OptionsFactory =
-                Arc::new(move || options(&folder, reboot.clone()));
+                Arc::new(move || options(&folder, reboot.clone(), scanner.clone()));
             unattended::run(config, dir, tls, factory).await?;
             Ok(ExitCode::SUCCESS)
         }

@@ -468,6 +468,11 @@ pub struct TrustArgs {
 pub struct AgentArgs {
     #[command(flatten)]
     pub trust: TrustArgs,
+    /// ClamAV's clamd socket: received files are also scanned there (the
+    /// built-in EICAR check always runs; a file that cannot be scanned is
+    /// quarantined, not released).
+    #[arg(long, global = true)]
+    pub clamd: Option<PathBuf>,
     #[command(subcommand)]
     pub command: AgentCommand,
 }

@@ -637,3 +637,188 @@ fn an_unattended_device_is_reached_again_after_the_agent_and_the_server_restart(
     expert.ok("end", LONG);
     drop(agent);
 }
+
+/// A loopback HTTP receiver for the alert webhook: every POST's
+/// `X-Fernhand-Timestamp`, `X-Fernhand-Signature` and body, answered 200.
+fn webhook_receiver() -> (String, std::sync::mpsc::Receiver<(String, String, String)>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/alerts", listener.local_addr().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { return };
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut out = stream;
+                loop {
+                    let (mut ts, mut sig, mut len) = (String::new(), String::new(), 0usize);
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    loop {
+                        let mut h = String::new();
+                        if reader.read_line(&mut h).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        let h = h.trim_end();
+                        if h.is_empty() {
+                            break;
+                        }
+                        if let Some((k, v)) = h.split_once(':') {
+                            match k.to_ascii_lowercase().as_str() {
+                                "x-fernhand-timestamp" => ts = v.trim().to_owned(),
+                                "x-fernhand-signature" => sig = v.trim().to_owned(),
+                                "content-length" => len = v.trim().parse().unwrap_or(0),
+                                _ => {}
+                            }
+                        }
+                    }
+                    let mut body = vec![0; len];
+                    reader.read_exact(&mut body).unwrap();
+                    let _ = tx.send((ts, sig, String::from_utf8_lossy(&body).into_owned()));
+                    let _ = out.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n");
+                }
+            });
+        }
+    });
+    (url, rx)
+}
+
+#[test]
+fn an_eicar_file_is_quarantined_where_it_lands_and_the_alert_webhook_hears_of_it() {
+    use fernhand_client::api::Api;
+    use fernhand_client::expert::{ExpertError, open_session};
+    use fernhand_client::files::QUARANTINE;
+
+    let Some(x) = Xvfb::start(640, 480) else {
+        return;
+    };
+    let (hook, alerts) = webhook_receiver();
+    let dir = std::env::temp_dir().join(format!("fernhand-eicar-secret-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let secret = "an alert secret of more than sixteen bytes";
+    std::fs::write(dir.join("hook.secret"), secret).unwrap();
+    let deployment = Deployment::start_with(
+        "agent-eicar",
+        &[
+            "--webhook-url".into(),
+            hook,
+            "--webhook-secret-file".into(),
+            dir.join("hook.secret").to_string_lossy().into_owned(),
+        ],
+    );
+    let config = deployment.expert_login();
+    let share = deployment.dir.join("share");
+    std::fs::create_dir_all(share.join("logs")).unwrap();
+    let eicar = fernhand_privacy::malware::eicar_test_file();
+    std::fs::write(share.join("logs/update.com"), &eicar).unwrap();
+    let outgoing = deployment.dir.join("invoice.pdf");
+    std::fs::write(&outgoing, &eicar).unwrap();
+    let downloads = deployment.dir.join("downloads");
+    std::fs::create_dir_all(&downloads).unwrap();
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let api = Api::new(&deployment.url, None)
+        .unwrap()
+        .with_bearer(&token(&config));
+    let mut opened = runtime
+        .block_on(open_session(&api, "Erin", &downloads, None))
+        .unwrap();
+    let code = opened.code.replace(' ', "");
+    let mut command = fernhand();
+    command
+        .args([
+            "agent",
+            "join",
+            &code,
+            "--server",
+            &deployment.url,
+            "--folder",
+        ])
+        .arg(&share)
+        .env("DISPLAY", &x.display);
+    let mut agent = Program::spawn("agent", command);
+    let expert = &mut opened.expert;
+    let deadline = Instant::now() + LONG;
+    while agent
+        .try_line(Duration::from_millis(10), |l| l.contains("Erin asks"))
+        .is_none()
+    {
+        assert!(Instant::now() < deadline, "no consent prompt");
+        runtime.block_on(expert.step(Duration::from_millis(50)));
+    }
+    agent.send("view,files");
+    runtime.block_on(expert.wait_for_host(LONG)).unwrap();
+
+    runtime.block_on(async {
+        // Expert → customer: the agent quarantines it and says so.
+        match expert.send_file(&outgoing, "invoice.pdf", LONG).await {
+            Err(ExpertError::Denied { reason, .. }) => {
+                assert!(reason.contains("quarantined"), "{reason}")
+            }
+            other => panic!("the EICAR file was not refused: {other:?}"),
+        }
+        // Customer → expert: the expert's side quarantines it.
+        match expert.fetch("logs/update.com", LONG).await {
+            Err(ExpertError::Denied { reason, .. }) => {
+                assert!(reason.contains("quarantined"), "{reason}")
+            }
+            other => panic!("the fetched EICAR file was kept: {other:?}"),
+        }
+    });
+    let threats: Vec<&str> = expert
+        .quarantined()
+        .iter()
+        .map(|(_, t)| t.as_str())
+        .collect();
+    assert_eq!(threats, ["Eicar-Test-Signature", "Eicar-Test-Signature"]);
+    agent.wait_line(LONG, "the customer told of the quarantine", |l| {
+        l.contains("malware found") && l.contains("quarantined")
+    });
+    // Neither file got its name; each is in its side's quarantine.
+    assert!(!share.join("invoice.pdf").exists());
+    assert!(!downloads.join("update.com").exists());
+    for folder in [&share, &downloads] {
+        let held: Vec<_> = std::fs::read_dir(folder.join(QUARANTINE))
+            .unwrap()
+            .collect();
+        assert_eq!(held.len(), 1, "{}", folder.display());
+    }
+    no_part_files(&share);
+
+    // Two signed alerts, one from each receiving endpoint.
+    let mut seen = Vec::new();
+    let deadline = Instant::now() + LONG;
+    while seen.len() < 2 {
+        assert!(
+            Instant::now() < deadline,
+            "the alert webhook heard {} events",
+            seen.len()
+        );
+        let Ok((ts, sig, body)) = alerts.recv_timeout(Duration::from_millis(200)) else {
+            continue;
+        };
+        let event: serde_json::Value = serde_json::from_str(&body).unwrap();
+        if event["kind"] != "malware_quarantined" {
+            continue;
+        }
+        let expected =
+            fernhand_server::app::webhook::signature(secret.as_bytes(), ts.parse().unwrap(), &body);
+        assert_eq!(sig, expected, "the alert is signed");
+        assert_eq!(event["detail"]["threat"], "Eicar-Test-Signature");
+        assert_eq!(event["detail"]["sha256"], sha256_bytes(&eicar));
+        seen.push(event["detail"]["member"].as_u64().unwrap());
+    }
+    seen.sort_unstable();
+    seen.dedup();
+    assert_eq!(seen.len(), 2, "both endpoints reported");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn sha256_bytes(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}

@@ -92,6 +92,15 @@ fn the_javascript_e2e_layer_reproduces_the_golden_transcripts_and_vectors() {
     run_browser_tests(&deployment.url, &["e2e-layer"], &[]);
 }
 
+#[test]
+fn the_browser_restricted_data_rules_agree_with_the_rust_rules() {
+    if !browser_available() {
+        return;
+    }
+    let deployment = Deployment::start("browser-restricted");
+    run_browser_tests(&deployment.url, &["restricted"], &[]);
+}
+
 /// A private X display with one xterm (`xterm_args`) up, and a deployment:
 /// what a session test needs. `None` when the test is skipped.
 fn display_and_deployment(

@@ -67,6 +67,10 @@ pub enum Control {
         id: u32,
         /// What went wrong, for people.
         error: String,
+        /// Set when the receiver's malware check found something and
+        /// quarantined the file: the threat's name.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        threat: Option<String>,
     },
     /// Receiver → sender: file `id` arrived whole and its SHA-256 matched.
     FileDone {
@@ -124,7 +128,9 @@ impl Control {
                 permissions.iter().map(String::len).max().unwrap_or(0)
             }
             Control::End { reason } => reason.len(),
-            Control::FileError { error, .. } => error.len(),
+            Control::FileError { error, threat, .. } => {
+                error.len().max(threat.as_ref().map_or(0, String::len))
+            }
             Control::FileRequest { path, .. } => path.len(),
             Control::Denied { what, reason } => what.len().max(reason.len()),
             Control::DiagnosticsRequest {}

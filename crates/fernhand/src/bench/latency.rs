@@ -147,6 +147,7 @@ async fn ours(display: &str, relay: std::net::SocketAddr) -> anyhow::Result<Vec<
         consent_timeout: Duration::from_secs(30),
         reboot: None,
         on_join: None,
+        scanner: Arc::new(fernhand_privacy::malware::Scanners::builtin()),
     };
     let (_actions, actions_rx) = tokio::sync::mpsc::channel::<Action>(1);
     let (notices, mut notices_rx) = tokio::sync::mpsc::unbounded_channel::<Notice>();

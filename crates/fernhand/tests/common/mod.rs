@@ -183,12 +183,17 @@ fn wait_for_port(port: u16) {
 
 impl Deployment {
     pub fn start(name: &str) -> Deployment {
+        Deployment::start_with(name, &[])
+    }
+
+    /// A deployment whose server gets `extra` arguments.
+    pub fn start_with(name: &str, extra: &[String]) -> Deployment {
         let dir = std::env::temp_dir().join(format!("fernhand-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let (api, link) = (free_port(), free_port());
         let data = dir.join("data");
-        let server_args: Vec<String> = vec![
+        let mut server_args: Vec<String> = vec![
             "server".into(),
             "--data".into(),
             data.to_string_lossy().into_owned(),
@@ -198,6 +203,7 @@ impl Deployment {
             "--relay-link-listen".into(),
             format!("127.0.0.1:{link}"),
         ];
+        server_args.extend(extra.iter().cloned());
         let mut server = fernhand()
             .args(&server_args)
             .env_remove("FERNHAND_DATABASE_URL")

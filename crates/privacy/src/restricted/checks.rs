@@ -16,32 +16,30 @@ pub fn luhn(digits: &[u8]) -> bool {
     sum.is_multiple_of(10)
 }
 
-/// Whether a card number starts with a prefix an issuer uses (Visa,
-/// Mastercard, American Express, Discover, JCB, Diners Club, UnionPay,
-/// Maestro).
+/// Whether a card number has a prefix an issuer uses (Visa, Mastercard,
+/// American Express, Discover, JCB, Diners Club, UnionPay, Maestro) *and*
+/// a length that issuer gives its cards. The lengths matter: without them
+/// IMEIs (15 digits, Luhn), French SIRET numbers (14 digits, Luhn) and
+/// 13-digit phone numbers pass for cards. Visa's retired 13-digit and
+/// Maestro's short numbers are left out for the same reason.
 pub fn card_issuer(digits: &[u8]) -> bool {
+    let len = digits.len();
     let prefix = |n: usize| -> u32 {
         digits[..n.min(digits.len())]
             .iter()
             .fold(0, |acc, d| acc * 10 + u32::from(d - b'0'))
     };
     let (p1, p2, p3, p4) = (prefix(1), prefix(2), prefix(3), prefix(4));
-    p1 == 4
-        || (51..=55).contains(&p2)
-        || (2221..=2720).contains(&p4)
-        || p2 == 34
-        || p2 == 37
-        || p4 == 6011
-        || (644..=649).contains(&p3)
-        || p2 == 65
-        || (3528..=3589).contains(&p4)
-        || (300..=305).contains(&p3)
-        || p2 == 36
-        || p2 == 38
-        || p2 == 39
-        || p2 == 62
-        || p2 == 50
-        || (56..=69).contains(&p2)
+    let long = (16..=19).contains(&len);
+    (p1 == 4 && (len == 16 || len == 19))
+        || (((51..=55).contains(&p2) || (2221..=2720).contains(&p4)) && len == 16)
+        || ((p2 == 34 || p2 == 37) && len == 15)
+        || ((p4 == 6011 || (644..=649).contains(&p3) || p2 == 65) && long)
+        || ((3528..=3589).contains(&p4) && long)
+        || (((300..=305).contains(&p3) || p2 == 36 || p2 == 38 || p2 == 39)
+            && (14..=19).contains(&len))
+        || (p2 == 62 && long)
+        || ((p2 == 50 || (56..=69).contains(&p2)) && long)
 }
 
 /// The length of an IBAN of this country (ISO 13616 registry), if it has them.
@@ -172,7 +170,7 @@ pub fn dni_letter(number: u32) -> u8 {
     LETTERS[(number % 23) as usize]
 }
 
-/// A number from ASCII digits (at most 9 of them).
+/// A number from ASCII digits (at most 19 of them).
 pub fn number(digits: &[u8]) -> u64 {
     digits
         .iter()

@@ -23,14 +23,16 @@ type Rule = fn(&Window) -> Option<usize>;
 /// match wins, an equal one goes to the earlier rule.
 pub fn longest_at(text: &str, tokens: &[Token], i: usize) -> Option<(Kind, usize)> {
     let w = Window::new(text, tokens, i);
+    // The French NIR goes before cards: a 15-digit NIR starting 2 22–2 27
+    // can also pass for a card; its key check is the stronger evidence.
     let rules: [(Kind, Rule); 7] = [
+        (Kind::FrNir, fr_nir),
         (Kind::PaymentCard, card),
         (Kind::Iban, iban),
         (Kind::UsSsn, us_ssn),
         (Kind::UkNino, uk_nino),
         (Kind::NlBsn, nl_bsn),
         (Kind::EsDni, es_dni),
-        (Kind::FrNir, fr_nir),
     ];
     let mut best: Option<(Kind, usize)> = None;
     for (kind, rule) in rules {
@@ -109,6 +111,19 @@ impl<'a> Window<'a> {
             && bytes[prev.start..prev.end].iter().any(u8::is_ascii_digit)
     }
 
+    /// Whether a `+` comes right before the window (`+49 160 …`: a phone
+    /// number in international form).
+    fn after_plus(&self) -> bool {
+        let start = self.tokens[self.first].start;
+        start > 0 && self.text.as_bytes()[start - 1] == b'+'
+    }
+
+    /// Whether the token after the window's `k`-th token is joined to it by
+    /// the window's separator and holds a digit (the number goes on).
+    fn continues_after(&self, k: usize) -> bool {
+        k + 1 < self.len && self.token(k + 1).iter().any(u8::is_ascii_digit)
+    }
+
     /// The window's first `count` tokens run together, if joined by `sep`
     /// (or a single token).
     fn compact(&self, count: usize, sep: u8) -> Option<Vec<u8>> {
@@ -136,7 +151,7 @@ fn all_upper_alnum(b: &[u8]) -> bool {
 /// not a piece of a longer grouped number (an account number in an IBAN,
 /// a reference with more groups).
 fn card(w: &Window) -> Option<usize> {
-    if w.joined_to_previous_with_digits() {
+    if w.joined_to_previous_with_digits() || w.after_plus() {
         return None;
     }
     let mut digits = Vec::new();
@@ -185,7 +200,11 @@ fn iban(w: &Window) -> Option<usize> {
 /// US SSN: `AAA-GG-SSSS` with hyphens; never issued: area 000, 666,
 /// 900–999, group 00, serial 0000.
 fn us_ssn(w: &Window) -> Option<usize> {
-    if w.len < 3 || w.sep != Some(b'-') {
+    if w.len < 3
+        || w.sep != Some(b'-')
+        || w.joined_to_previous_with_digits()
+        || w.continues_after(2)
+    {
         return None;
     }
     let (a, g, s) = (w.token(0), w.token(1), w.token(2));

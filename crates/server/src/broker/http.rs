@@ -30,7 +30,7 @@ pub struct TicketRequest {
     pub failed_relay: Option<RelayId>,
 }
 
-fn bearer(headers: &HeaderMap) -> Option<&str> {
+pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
     headers
         .get(header::AUTHORIZATION)?
         .to_str()

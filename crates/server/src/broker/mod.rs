@@ -279,6 +279,20 @@ impl Broker {
         })
     }
 
+    /// Whose grant `grant_token` is: tenant, session and member number.
+    pub async fn member_of(&self, grant_token: &str) -> Result<(String, String, u32), BrokerError> {
+        let mut p = self.store.platform().await?;
+        let grant = self
+            .find_grant(&mut p, grant_token, SystemTime::now())
+            .await?;
+        p.commit().await?;
+        Ok((
+            grant.tenant.to_string(),
+            grant.session.to_string(),
+            grant.member.0,
+        ))
+    }
+
     /// Where the session of `grant_token` runs, and a ticket for it. If the
     /// caller reports `failed_relay` and the broker agrees it is unhealthy,
     /// the session moves to another relay.

@@ -13,6 +13,7 @@ mod logs;
 mod platform;
 mod portal;
 mod privacy;
+mod session_events;
 mod sessions;
 mod tokens;
 mod users;
@@ -102,6 +103,16 @@ pub(super) fn all() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
         (
             spec(M::GET, "/api/v1/platform/tenants/{id}", Operator, ""),
             get(platform::get),
+        ),
+        (
+            spec(
+                M::POST,
+                "/api/v1/session-events",
+                Grant,
+                r#"{"kind":"malware_quarantined","threat":"Eicar-Test-Signature","sha256":""}"#,
+            )
+            .body::<session_events::SessionEvent>(),
+            post(session_events::report),
         ),
         (
             spec(M::GET, "/api/v1/privacy/settings", Needs(ManageTenant), ""),
