@@ -496,7 +496,7 @@ impl Host {
             Message::FileOffer(offer) => {
                 let answer = self.receiving.offer(from, &offer);
                 if let Control::FileError { error, .. } = &answer {
-                    tracing::warn!(member = from.0, name = %offer.name, %error, "file offer refused");
+                    tracing::warn!(member = from.0, "file offer refused");
                     let _ = self.notices.send(Notice::Refused {
                         text: format!("file {:?}: {error}", offer.name),
                     });
@@ -532,7 +532,7 @@ impl Host {
     }
 
     async fn file_failed(&mut self, from: MemberId, id: u32, error: &FileError, sha256: &str) {
-        tracing::warn!(member = from.0, id, %error, "incoming file failed");
+        tracing::warn!(member = from.0, id, threat = ?error.threat(), "incoming file failed");
         let _ = self.notices.send(Notice::Refused {
             text: format!("incoming file {id}: {error}"),
         });

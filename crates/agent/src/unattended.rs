@@ -416,7 +416,7 @@ async fn host_session(
     let (notices, mut notices_rx) = mpsc::unbounded_channel::<Notice>();
     tokio::spawn(async move {
         while let Some(n) = notices_rx.recv().await {
-            tracing::info!("{}", crate::console::terminal::render(&n));
+            tracing::info!("{}", crate::console::terminal::render_for_log(&n));
         }
     });
     Ok(host::run(session, leader, options, actions, notices).await)

@@ -70,6 +70,18 @@ async fn store_task(command: &AdminCommand) -> anyhow::Result<ExitCode> {
         }
         AdminCommand::User {
             command:
+                UserCommand::ResetPassword {
+                    store: s,
+                    tenant,
+                    email,
+                },
+        } => {
+            let password = ops::reset_password(&store(s).await?, tenant, email).await?;
+            println!("{email} in {tenant} signs in once with:");
+            println!("password: {}", password.as_str());
+        }
+        AdminCommand::User {
+            command:
                 UserCommand::ResetMfa {
                     store: s,
                     tenant,
@@ -128,6 +140,32 @@ async fn store_task(command: &AdminCommand) -> anyhow::Result<ExitCode> {
         AdminCommand::RotateTenantKey { store: s, tenant } => {
             let version = ops::rotate_tenant_key(&store(s).await?, &s.data, tenant).await?;
             println!("tenant {tenant}: data key version {version} seals from now on");
+        }
+        AdminCommand::Export {
+            store: s,
+            tenant,
+            out,
+        } => {
+            let summary =
+                ops::export_tenant(&store(s).await?, &s.data, tenant, out, |table, rows| {
+                    eprintln!("exported {table}: {rows} rows");
+                })
+                .await?;
+            let rows: u64 = summary.rows.values().sum();
+            println!(
+                "tenant {tenant} exported to {}: {rows} rows, {} files",
+                out.display(),
+                summary.files
+            );
+        }
+        AdminCommand::Import { store: s, archive } => {
+            let (tenant, summary) = ops::import_tenant(&store(s).await?, &s.data, archive).await?;
+            let rows: u64 = summary.rows.values().sum();
+            println!(
+                "tenant {} imported: {rows} rows, {} files; users set new passwords \
+                 (`fernhand admin user reset-password`), devices enrol again, webhook secrets are set again",
+                tenant.slug, summary.files
+            );
         }
         AdminCommand::Backup { data, to } => {
             let s = store(&StoreArgs {

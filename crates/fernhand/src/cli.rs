@@ -245,6 +245,26 @@ pub enum AdminCommand {
         #[arg(long)]
         tenant: String,
     },
+    /// Export everything a tenant has as a versioned archive with a
+    /// SHA-256 manifest (docs/privacy.md, "Export archive").
+    Export {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Tenant slug.
+        #[arg(long)]
+        tenant: String,
+        /// The archive to write (must not exist).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Import a tenant's export archive into this instance (refused if the
+    /// archive does not match its manifest or the tenant is already here).
+    Import {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// The archive.
+        archive: PathBuf,
+    },
     /// Write a consistent copy of the embedded database (while the server runs).
     Backup {
         /// Data folder.
@@ -337,6 +357,18 @@ pub enum UserCommand {
         /// tenant_admin, expert or auditor.
         #[arg(long)]
         role: String,
+    },
+    /// Give a user a one-time password (printed once) they must change at
+    /// their next sign-in; ends their sessions.
+    ResetPassword {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Tenant slug.
+        #[arg(long)]
+        tenant: String,
+        /// E-mail.
+        #[arg(long)]
+        email: String,
     },
     /// Turn off a user's MFA and end their sessions (lost second factor).
     ResetMfa {

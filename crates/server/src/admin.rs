@@ -42,6 +42,9 @@ pub enum AdminError {
     /// A tenant key (one that does not unwrap: a different seal key?).
     #[error("tenant key: {0}")]
     Keys(String),
+    /// An export or import.
+    #[error(transparent)]
+    Export(#[from] crate::app::export::tenant::ExportError),
     /// A file.
     #[error("{path}: {source}")]
     Io {
@@ -127,6 +130,29 @@ pub async fn create_tenant(
         Role::TenantAdmin.name(),
     )
     .await
+}
+
+/// Give a user a one-time password (forgotten password, or a user brought
+/// in by an import): they must choose a new one at their next sign-in; their
+/// sessions end. Returns the password, to hand over once.
+pub async fn reset_password(
+    store: &Store,
+    slug: &str,
+    email: &str,
+) -> Result<Zeroizing<String>, AdminError> {
+    let tenant = tenant_id(store, slug).await?;
+    let email = valid_email(email)?;
+    let password = crypto::password().ok_or(AdminError::Secret)?;
+    let hash = crypto::hash_password(&password).ok_or(AdminError::Secret)?;
+    let mut tx = store.tenant(&tenant).await?;
+    let user = users::by_email(&mut tx, &email)
+        .await?
+        .ok_or(AdminError::NoUser(email))?;
+    users::set_one_time_password(&mut tx, &user.id, &hash).await?;
+    sessions::delete_for_user(&mut tx, &user.id).await?;
+    audit::append(&mut tx, "operator", "password.reset", &user.id, &json!({})).await?;
+    tx.commit().await?;
+    Ok(password)
 }
 
 /// Turn off a user's MFA (lost phone and recovery codes) and end their
@@ -335,4 +361,64 @@ pub async fn desk_import(
         .map_err(|p| AdminError::Mail(p.detail))?;
     tx.commit().await?;
     Ok(report)
+}
+
+/// Writes tenant `slug`'s export archive to `out`, through a part file
+/// renamed only when the archive is whole (no partial archive is ever left
+/// under the name); `progress` hears each table as it is done.
+pub async fn export_tenant(
+    store: &Store,
+    data: &Path,
+    slug: &str,
+    out: &Path,
+    progress: impl FnMut(&str, u64),
+) -> Result<crate::app::export::tenant::Summary, AdminError> {
+    let tenant = tenant_id(store, slug).await?;
+    let sealer = seal_key(data)?;
+    let io = |source| AdminError::Io {
+        path: out.display().to_string(),
+        source,
+    };
+    let part = out.with_extension("part");
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&part)
+        .map_err(io)?;
+    let written = crate::app::export::tenant::export(
+        store,
+        &sealer,
+        &tenant,
+        std::io::BufWriter::new(file),
+        progress,
+    )
+    .await;
+    let (writer, summary) = match written {
+        Ok(w) => w,
+        Err(e) => {
+            let _ = std::fs::remove_file(&part);
+            return Err(e.into());
+        }
+    };
+    let file = writer.into_inner().map_err(|e| io(e.into_error()))?;
+    file.sync_all().map_err(io)?;
+    if out.exists() {
+        let _ = std::fs::remove_file(&part);
+        return Err(AdminError::Invalid(
+            "the output file exists; choose a new name",
+        ));
+    }
+    std::fs::rename(&part, out).map_err(io)?;
+    Ok(summary)
+}
+
+/// Imports an export archive into this instance (see
+/// `app::export::tenant::import`).
+pub async fn import_tenant(
+    store: &Store,
+    data: &Path,
+    archive: &Path,
+) -> Result<(tenants::Tenant, crate::app::export::tenant::Summary), AdminError> {
+    let sealer = seal_key(data)?;
+    Ok(crate::app::export::tenant::import(store, &sealer, archive).await?)
 }

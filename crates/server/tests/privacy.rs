@@ -660,3 +660,169 @@ async fn the_restricted_data_policy_applies_to_desk_text() {
         server.shutdown().await;
     }
 }
+
+/// Every exported table's rows of `tenant`, as the export reads them.
+async fn all_rows(
+    store: &Store,
+    tenant: &str,
+) -> Vec<(String, Vec<serde_json::Map<String, Value>>)> {
+    let mut tx = store.tenant(tenant).await.unwrap();
+    let mut out = Vec::new();
+    for t in fernhand_store::export::TABLES {
+        let mut rows = Vec::new();
+        fernhand_store::export::each_row(&mut tx, t, |r| {
+            rows.push(r);
+            Ok(())
+        })
+        .await
+        .unwrap();
+        out.push((t.name.to_owned(), rows));
+    }
+    tx.commit().await.unwrap();
+    out
+}
+
+#[tokio::test]
+async fn an_export_imports_into_an_empty_instance_as_the_same_tenant_and_a_tampered_one_is_refused()
+{
+    use fernhand_server::admin::{AdminError, export_tenant, import_tenant, reset_password};
+    use fernhand_server::app::export::archive::ArchiveError;
+    use fernhand_server::app::export::tenant::ExportError;
+
+    let mut data_a = None;
+    let a = start_with(|o| data_a = Some(o.data.clone())).await;
+    let data_a = data_a.unwrap();
+    let t = tenant(&a.state.store).await;
+    let marker = format!("kingfisher{}", new_id().unwrap());
+    fill(&a, &t, &marker).await;
+    let dir = std::env::temp_dir().join(format!("fernhand-export-{}", new_id().unwrap()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let archive = dir.join("tenant.tar");
+    let mut tables_seen = Vec::new();
+    let exported = export_tenant(&a.state.store, &data_a, &t.slug, &archive, |table, _| {
+        tables_seen.push(table.to_owned())
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        tables_seen.len(),
+        fernhand_store::export::TABLES.len(),
+        "progress per table"
+    );
+    assert_eq!(exported.files, 2, "one attachment and one snapshot");
+    assert!(!dir.join("tenant.part").exists(), "no part file left");
+    // Never over an existing file.
+    let again = export_tenant(&a.state.store, &data_a, &t.slug, &archive, |_, _| {}).await;
+    assert!(again.is_err());
+    let before = all_rows(&a.state.store, &t.id).await;
+
+    // A tampered copy: one byte of the tickets' rows changed.
+    let mut bytes = std::fs::read(&archive).unwrap();
+    let at = bytes
+        .windows(marker.len())
+        .position(|w| w == marker.as_bytes())
+        .unwrap();
+    bytes[at] ^= 0x20;
+    let tampered = dir.join("tampered.tar");
+    std::fs::write(&tampered, &bytes).unwrap();
+
+    let mut targets = vec![];
+    let mut data_b = None;
+    targets.push((
+        start_with(|o| data_b = Some(o.data.clone())).await,
+        data_b.unwrap(),
+    ));
+    if let Some((app, owner)) = test_pg() {
+        let mut data_pg = None;
+        let pg = start_with(|o| {
+            data_pg = Some(o.data.clone());
+            o.database = Some(app);
+            o.database_owner = Some(owner);
+        })
+        .await;
+        targets.push((pg, data_pg.unwrap()));
+    }
+    for (b, data) in targets {
+        let store = b.state.store.clone();
+        match import_tenant(&store, &data, &tampered).await {
+            Err(AdminError::Export(ExportError::Archive(ArchiveError::Tampered(path)))) => {
+                assert!(path.starts_with("tables/"), "{path}")
+            }
+            other => panic!("a tampered archive was not refused: {other:?}"),
+        }
+        let mut p = store.platform().await.unwrap();
+        assert!(
+            fernhand_store::tenants::get(&mut p, &t.id)
+                .await
+                .unwrap()
+                .is_none(),
+            "nothing written"
+        );
+        p.commit().await.unwrap();
+
+        let (imported, summary) = import_tenant(&store, &data, &archive).await.unwrap();
+        assert_eq!(imported.slug, t.slug);
+        assert_eq!(summary.rows, exported.rows);
+        assert_eq!(summary.files, 2);
+        let mut after = all_rows(&store, &t.id).await;
+        // Users come in needing a new password; everything else is as it was.
+        let mut expected = before.clone();
+        for (name, rows) in expected.iter_mut().chain(after.iter_mut()) {
+            if name == "users" {
+                for r in rows.iter_mut() {
+                    r.insert("must_change_password".into(), json!(1));
+                }
+            }
+            if name == "audit_log" {
+                rows.retain(|r| r["action"] != "tenant.imported");
+            }
+        }
+        assert_eq!(after, expected, "the tenant as it was");
+        // Twice: refused, nothing changes.
+        assert!(matches!(
+            import_tenant(&store, &data, &archive).await,
+            Err(AdminError::Export(ExportError::Exists(_)))
+        ));
+
+        // Its administrator gets a password, signs in and reads the files,
+        // sealed now under this instance's keys.
+        let one_time = reset_password(&store, &t.slug, &t.admin.email)
+            .await
+            .unwrap();
+        let mut admin = Client::new(&b);
+        let login = admin.login(&t.slug, &t.admin.email, &one_time).await;
+        assert_eq!(login.status, StatusCode::OK, "{}", login.text);
+        let changed = admin
+            .post(
+                "/api/v1/me/password",
+                json!({"current": one_time.as_str(), "new": "a fresh passphrase for the import"}),
+            )
+            .await;
+        assert!(changed.status.is_success(), "{}", changed.text);
+        let records = admin.get("/api/v1/desk/records?q=jam").await;
+        assert!(records.text.contains(&marker), "{}", records.text);
+        let att_id = before
+            .iter()
+            .find(|(n, _)| n == "desk_attachments")
+            .unwrap()
+            .1[0]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let file = admin
+            .get(&format!("/api/v1/desk/attachments/{att_id}"))
+            .await;
+        assert_eq!(file.status, StatusCode::OK);
+        assert_eq!(file.text, format!("log {marker}"));
+        let cam_id = before.iter().find(|(n, _)| n == "camera_items").unwrap().1[0]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let snap = admin.get(&format!("/api/v1/camera/items/{cam_id}")).await;
+        assert_eq!(snap.status, StatusCode::OK);
+        assert!(snap.text.ends_with(&marker));
+        b.shutdown().await;
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    a.shutdown().await;
+}

@@ -255,10 +255,24 @@ pub async fn transcripts_attached_before(
         Backend::Sqlite => "rowid",
         Backend::Postgres => "ctid",
     };
-    let sql = format!(
-        "DELETE FROM desk_record_sessions WHERE {row_id} IN (SELECT {row_id} FROM desk_record_sessions \
-         WHERE tenant_id = $1 AND attached_at IS NOT NULL AND attached_at < $2 LIMIT $3)"
+    let due = format!(
+        "SELECT {row_id} FROM desk_record_sessions \
+         WHERE tenant_id = $1 AND attached_at IS NOT NULL AND attached_at < $2 LIMIT $3"
     );
+    // The transcript's search text first (its source names session and
+    // record), then the attachment itself.
+    let text = format!(
+        "DELETE FROM desk_text WHERE tenant_id = $1 AND source_id IN \
+         (SELECT 'session:' || session_id || ':' || record_id FROM desk_record_sessions \
+          WHERE {row_id} IN ({due}))"
+    );
+    sqlx::query(AssertSqlSafe(text))
+        .bind(&tenant)
+        .bind(before)
+        .bind(limit)
+        .execute(tx.conn())
+        .await?;
+    let sql = format!("DELETE FROM desk_record_sessions WHERE {row_id} IN ({due})");
     Ok(sqlx::query(AssertSqlSafe(sql))
         .bind(tenant)
         .bind(before)

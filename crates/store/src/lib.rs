@@ -19,6 +19,7 @@ pub mod desk;
 pub mod devices;
 pub mod erasure;
 mod error;
+pub mod export;
 mod ids;
 pub mod locators;
 pub mod operators;

@@ -5,7 +5,7 @@ use serde::Serialize;
 use sqlx::Row;
 
 /// A tenant.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Tenant {
     /// Id.
     pub id: String,
@@ -151,4 +151,22 @@ pub async fn subscriptions_ended_before(
     .bind(before)
     .fetch_all(tx.conn())
     .await?)
+}
+
+/// Insert a tenant as it is (an import keeps its id and dates).
+pub async fn insert(conn: &mut sqlx::AnyConnection, t: &Tenant) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO tenants (id, slug, name, require_mfa, created_at, subscription_ends_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&t.id)
+    .bind(&t.slug)
+    .bind(&t.name)
+    .bind(i64::from(t.require_mfa))
+    .bind(t.created_at)
+    .bind(t.subscription_ends_at)
+    .execute(conn)
+    .await
+    .map_err(|e| StoreError::conflict_on(e, "tenant id or slug"))?;
+    Ok(())
 }

@@ -171,6 +171,26 @@ pub async fn lock_until(tx: &mut TenantTx, id: &str, until: i64) -> Result<(), S
     Ok(())
 }
 
+/// Give a user a one-time password (an administrator's reset): they must
+/// change it at their next sign-in; a lockout is lifted.
+pub async fn set_one_time_password(
+    tx: &mut TenantTx,
+    id: &str,
+    hash: &str,
+) -> Result<bool, StoreError> {
+    let tenant = tx.tenant().to_owned();
+    let done = sqlx::query(
+        "UPDATE users SET password_hash = $1, must_change_password = 1, failed_logins = 0, \
+         locked_until = 0 WHERE tenant_id = $2 AND id = $3",
+    )
+    .bind(hash)
+    .bind(tenant)
+    .bind(id)
+    .execute(tx.conn())
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// Set a new password hash.
 pub async fn set_password(tx: &mut TenantTx, id: &str, hash: &str) -> Result<(), StoreError> {
     let tenant = tx.tenant().to_owned();

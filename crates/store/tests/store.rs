@@ -276,3 +276,50 @@ async fn erasure_knows_every_tenant_table_and_the_audit_log_stays_append_only() 
         assert_eq!(n, 1);
     }
 }
+
+/// A tenant export must carry every table and column of a tenant, or say
+/// why not: each table with tenant rows is exported or listed as left out,
+/// and each exported table's columns are exactly the written ones plus the
+/// ones left out (SQLite's catalogue; PostgreSQL adds only its generated
+/// search column).
+#[tokio::test]
+async fn the_export_list_matches_the_catalogue() {
+    use fernhand_store::export::{NOT_EXPORTED, TABLES};
+    let store = stores().await.remove(0);
+    let mut p = store.platform().await.unwrap();
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT m.name FROM sqlite_master m JOIN pragma_table_info(m.name) p \
+         WHERE m.type = 'table' AND p.name = 'tenant_id' ORDER BY 1",
+    )
+    .fetch_all(p.conn())
+    .await
+    .unwrap();
+    for t in &tables {
+        assert!(
+            t == "deletion_requests"
+                || NOT_EXPORTED.contains(&t.as_str())
+                || TABLES.iter().any(|x| x.name == t),
+            "{t} is neither exported nor listed as left out"
+        );
+    }
+    for t in TABLES {
+        let sql = format!(
+            "SELECT name FROM pragma_table_info('{}') ORDER BY cid",
+            t.name
+        );
+        let mut columns: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .fetch_all(p.conn())
+            .await
+            .unwrap();
+        let mut listed: Vec<String> = t
+            .columns
+            .iter()
+            .map(|(c, _)| (*c).to_owned())
+            .chain(t.omitted.iter().map(|c| (*c).to_owned()))
+            .collect();
+        columns.sort();
+        listed.sort();
+        assert_eq!(columns, listed, "columns of {}", t.name);
+    }
+    p.commit().await.unwrap();
+}

@@ -82,6 +82,20 @@ pub fn render(notice: &Notice) -> String {
     }
 }
 
+/// A notice for the machine's log (an unattended agent has no one to show
+/// it to): session content — chat text, file names — stays out of logs,
+/// which outlive every retention rule and can travel in diagnostics.
+pub fn render_for_log(notice: &Notice) -> String {
+    match notice {
+        Notice::Chat { from, .. } => {
+            format!("chat message from {} (content not logged)", clean(from))
+        }
+        Notice::File { .. } => "file transfer (name not logged)".into(),
+        Notice::Refused { .. } => "a request was refused (details not logged)".into(),
+        other => render(other),
+    }
+}
+
 /// The answer to a consent prompt.
 pub fn answer(line: &str, asked: &[String]) -> Vec<String> {
     let line = line.trim().to_ascii_lowercase();

@@ -44,7 +44,7 @@ pub fn image_type(bytes: &[u8]) -> Option<&'static str> {
     }
 }
 
-fn context(tenant: &str, session: &str, item: &str) -> Vec<u8> {
+pub(crate) fn context(tenant: &str, session: &str, item: &str) -> Vec<u8> {
     format!("camera-item:{tenant}:{session}:{item}").into_bytes()
 }
 

@@ -11,6 +11,7 @@ pub mod camera;
 pub mod crypto;
 pub mod desk;
 pub mod download;
+pub mod export;
 pub mod ice;
 pub mod json;
 pub mod limits;

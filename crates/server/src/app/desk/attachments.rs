@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 /// The largest attachment.
 pub const MAX_ATTACHMENT: usize = 10 * 1024 * 1024;
 
-fn context(tenant: &str, record: &str, id: &str) -> String {
+pub(crate) fn context(tenant: &str, record: &str, id: &str) -> String {
     format!("desk-attachment:{tenant}:{record}:{id}")
 }
 
