@@ -371,7 +371,7 @@ function sessionPage(s) {
       )
     : null;
   const screen = viewer(s);
-  const chat = chatPanel((text) => s.say(text));
+  const chat = chatPanel((text) => s.say(text), () => s.chatPolicy);
   let chatShown = 0;
   const members = h('ul', { 'data-testid': 'members' });
   const transfers = h('div', { 'data-testid': 'transfers' });

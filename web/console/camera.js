@@ -58,7 +58,7 @@ export function cameraPage(app, s) {
     s.chat.push({ from: 'You', text: line, at: Math.floor(Date.now() / 1000) });
     chat.add('You', line);
     await s.runtime?.send(0, { type: 'chat', text: line });
-  });
+  }, () => s.chatPolicy);
 
   const redraw = () => {
     overlay.width = overlay.clientWidth || video.videoWidth;

@@ -91,6 +91,7 @@ export class ExpertSession {
     const endpoint = await Endpoint.leader(sessionIdFromHex(record.id), 1, SUITES[0], store);
     const digits = new TextDecoder().decode(code.secret);
     const s = new ExpertSession(record.id, endpoint, name, onChange);
+    s.chatPolicy = answer.restricted_policy;
     if (answer.desk_record) {
       s.desk = { id: answer.desk_record, reference: answer.desk_reference ?? answer.desk_record, email: answer.notify_email ?? null, attached: '' };
     }
@@ -111,6 +112,7 @@ export class ExpertSession {
     const sessionId = answer.session?.id ?? answer.session;
     const endpoint = await Endpoint.leader(sessionIdFromHex(sessionId), 1, SUITES[0], new VerifierStore());
     const s = new ExpertSession(sessionId, endpoint, name, onChange);
+    s.chatPolicy = answer.restricted_policy;
     await s.start(answer.grant);
     s.deviceMember = Number(answer.device_member);
     endpoint.connectDevice(s.deviceMember, utf8(`device:${device}`), utf8(password), performance.now());
@@ -129,6 +131,7 @@ export class ExpertSession {
     const answer = await api.call('POST', '/api/v1/join', { locator: secret.locator });
     const endpoint = Endpoint.joiner(sessionIdFromHex(answer.session), answer.member, answer.leader, secret.identity, secret.secret);
     const s = new ExpertSession(answer.session, endpoint, name, onChange);
+    s.chatPolicy = answer.restricted_policy;
     s.colleague = true;
     await s.start(answer.grant);
     return s;
@@ -136,6 +139,8 @@ export class ExpertSession {
 
   /** @private @param {string} id @param {Endpoint} endpoint @param {string} name @param {(s: ExpertSession, what: string) => void} onChange */
   constructor(id, endpoint, name, onChange) {
+    /** The tenant's restricted-data policy for what this expert types in the chat. @type {string | undefined} */
+    this.chatPolicy = undefined;
     this.id = id;
     this.endpoint = endpoint;
     this.name = name;

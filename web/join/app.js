@@ -76,7 +76,8 @@ async function join(secret) {
     return codeForm(e instanceof Error ? e.message : String(e));
   }
   const endpoint = Endpoint.joiner(sessionIdFromHex(answer.session), answer.member, answer.leader, secret.identity, secret.secret);
-  const view = answer.kind === 'camera' ? cameraView(app, active, { iceServers: Array.isArray(answer.ice_servers) ? answer.ice_servers : [] }) : sessionView(secret);
+  const policy = typeof answer.restricted_policy === 'string' ? answer.restricted_policy : 'warn';
+  const view = answer.kind === 'camera' ? cameraView(app, active, { iceServers: Array.isArray(answer.ice_servers) ? answer.ice_servers : [], chatPolicy: policy }) : sessionView(secret, policy);
   const runtime = new Session(endpoint, answer.grant, (e) => view.event(e));
   view.attach(runtime, answer.leader);
   try {
@@ -86,8 +87,8 @@ async function join(secret) {
   }
 }
 
-/** @param {import('../lib/secret.js').JoinSecret} secret */
-function sessionView(secret) {
+/** @param {import('../lib/secret.js').JoinSecret} secret @param {string} policy */
+function sessionView(secret, policy) {
   /** @type {Session | null} */
   let runtime = null;
   let leader = 1;
@@ -100,7 +101,7 @@ function sessionView(secret) {
   const chat = chatPanel(async (text) => {
     chat.add('You', text);
     await runtime?.send(0, { type: 'chat', text });
-  });
+  }, () => policy);
   const transfers = h('div', { 'data-testid': 'transfers' });
   const fileInput = /** @type {HTMLInputElement} */ (h('input', { type: 'file', multiple: true, id: 'file-pick', class: 'visually-hidden' }));
   const zone = h('div', { class: 'dropzone', 'data-testid': 'dropzone' }, h('p', {}, 'Drop files here to send them to your expert'), h('label', { for: 'file-pick', class: 'button' }, 'Choose files…'), fileInput);

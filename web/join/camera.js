@@ -17,7 +17,7 @@ const say = announcer();
 
 /**
  * @param {HTMLElement} app @param {HTMLElement} active
- * @param {{ iceServers: RTCIceServer[] }} net
+ * @param {{ iceServers: RTCIceServer[], chatPolicy?: string }} net
  */
 export function cameraView(app, active, net) {
   /** @type {import('../lib/session/runtime.js').Session | null} */
@@ -44,7 +44,7 @@ export function cameraView(app, active, net) {
   const chat = chatPanel(async (text) => {
     chat.add('You', text);
     await runtime?.send(0, { type: 'chat', text });
-  });
+  }, () => net.chatPolicy);
   const stopButton = h('button', { type: 'button', class: 'danger', 'data-testid': 'end' }, 'Stop sharing');
   const flipButton = /** @type {HTMLButtonElement} */ (h('button', { type: 'button', disabled: true, onclick: () => switchCamera(facing === 'user' ? 'environment' : 'user') }, 'Switch camera'));
 

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { check, describe, RestrictedDataError } from './restricted.js';
+
 /**
  * Build an element: `h('button', { class: 'primary', onclick }, 'Text')`.
  * @param {string} tag
@@ -54,10 +56,15 @@ export function field(id, text, attrs) {
 }
 
 /**
- * The chat panel: a log and a form. `send` is called with the text.
+ * The chat panel: a log and a form. `send` is called with the text after
+ * the tenant's restricted-data policy (`policy()`: warn, mask or block) is
+ * applied here, in the endpoint: the server never sees chat in clear.
+ * Blocked text is not sent and stays in the box; warned or masked text is
+ * sent with a note to the sender.
  * @param {(text: string) => Promise<void> | void} send
+ * @param {() => string | undefined} [policy]
  */
-export function chatPanel(send) {
+export function chatPanel(send, policy = () => 'warn') {
   const log = h('div', { class: 'chat-log', role: 'log', 'aria-live': 'polite', 'aria-label': 'Chat messages', 'data-testid': 'chat-log' });
   const input = /** @type {HTMLInputElement} */ (h('input', { id: 'chat-input', 'aria-label': 'Message', autocomplete: 'off', maxlength: 4000 }));
   const form = h(
@@ -68,13 +75,31 @@ export function chatPanel(send) {
         e.preventDefault();
         const text = input.value.trim();
         if (!text) return;
+        let checked;
+        try {
+          const chosen = policy();
+          checked = check(chosen === 'mask' || chosen === 'block' ? chosen : 'warn', text);
+        } catch (err) {
+          if (!(err instanceof RestrictedDataError)) throw err;
+          note(`Not sent: ${err.message}. Remove it and send again.`, 'alert');
+          return;
+        }
         input.value = '';
-        await send(text);
+        await send(checked.text);
+        if (checked.kinds.length > 0) {
+          const what = checked.kinds.map(describe).join(', ');
+          note(checked.text === text ? `Sent. Your message holds ${what}: avoid sharing such data in chat.` : `Sent with ${what} masked.`, 'status');
+        }
       },
     },
     input,
     h('button', { type: 'submit', class: 'primary' }, 'Send'),
   );
+  /** @param {string} text @param {'alert' | 'status'} role */
+  function note(text, role) {
+    log.append(h('p', { class: `chat-note ${role === 'alert' ? 'bad' : 'warn'}`, role, 'data-testid': 'chat-note' }, text));
+    log.scrollTop = log.scrollHeight;
+  }
   const panel = h('section', { class: 'card', 'aria-labelledby': 'chat-title' }, h('h2', { id: 'chat-title' }, 'Chat'), log, form);
   return {
     panel,

@@ -86,6 +86,11 @@ export default async function run(ctx) {
   await expert.getByRole('heading', { name: 'Help someone now' }).waitFor();
   await shot(expert, 'console-dashboard-desktop');
 
+  // The tenant masks restricted data in what its endpoints send.
+  await expert.evaluate(() =>
+    import('/web/lib/api.js').then((api) => api.call('PUT', '/api/v1/privacy/settings', { restricted_policy: 'mask', session_retention_days: null })),
+  );
+
   // --- Starts a session; the code is shown.
   await expert.getByTestId('start-session').click();
   const codeText = (await expert.getByTestId('join-code').textContent()) ?? '';
@@ -124,6 +129,13 @@ export default async function run(ctx) {
   await customer.getByRole('textbox', { name: 'Message' }).fill('Thank you — it shows E-42');
   await customer.getByRole('button', { name: 'Send' }).click();
   await expert.getByTestId('chat-log').filter({ hasText: 'Thank you — it shows E-42' }).waitFor();
+  // A card number is masked in the customer's page before it is encrypted:
+  // the expert's side never receives it.
+  await customer.getByRole('textbox', { name: 'Message' }).fill('Should I pay with 4111 1111 1111 1111?');
+  await customer.getByRole('button', { name: 'Send' }).click();
+  await customer.getByTestId('chat-note').filter({ hasText: 'Sent with a payment card number masked' }).waitFor();
+  await expert.getByTestId('chat-log').filter({ hasText: 'Should I pay with **** **** **** 1111?' }).waitFor();
+  assert.ok(!((await expert.getByTestId('chat-log').textContent()) ?? '').includes('4111 1111 1111 1111'), 'the number never reached the expert');
 
   // --- The agent joins on the Xvfb display; its user consents.
   const agent = new Child('agent', bin, ['agent', 'join', code, '--server', ctx.base, '--folder', share], { DISPLAY: display });
@@ -218,6 +230,11 @@ export default async function run(ctx) {
     const bob = await expert.evaluate(() =>
       import('/web/lib/api.js').then((api) => api.call('POST', '/api/v1/users', { email: 'bob@localhost', name: 'Bob', role: 'expert' })),
     );
+    // From now on the tenant blocks restricted data; Bob's console learns
+    // the policy when it joins.
+    await expert.evaluate(() =>
+      import('/web/lib/api.js').then((api) => api.call('PUT', '/api/v1/privacy/settings', { restricted_policy: 'block', session_retention_days: null })),
+    );
     const colleague = await ctx.newPage({ viewport: DESKTOP });
     await firstSignIn(colleague, ctx.base, bob.one_time_password, 'bob chooses a long passphrase', 'bob@localhost');
     await colleague.getByLabel("Code or link of a colleague's session").fill(link);
@@ -230,9 +247,14 @@ export default async function run(ctx) {
     let redForBob = 0;
     for (let i = 0; i < seenByBob.rgba.length; i += 4) if (seenByBob.rgba[i] > 150 && seenByBob.rgba[i + 1] < 80 && seenByBob.rgba[i + 2] < 80) redForBob++;
     assert.ok(redForBob >= 60 * 6 * 10, `the colleague sees the red bar too (${redForBob} px)`);
+    await colleague.getByRole('textbox', { name: 'Message' }).fill('Refund to IBAN GB82 WEST 1234 5698 7654 32');
+    await colleague.getByRole('textbox', { name: 'Message' }).press('Enter');
+    await colleague.getByTestId('chat-note').filter({ hasText: 'Not sent' }).waitFor();
+    assert.equal(await colleague.getByRole('textbox', { name: 'Message' }).inputValue(), 'Refund to IBAN GB82 WEST 1234 5698 7654 32', 'the blocked text stays to be edited');
     await colleague.getByRole('textbox', { name: 'Message' }).fill('Bob here, I see it');
     await colleague.getByRole('textbox', { name: 'Message' }).press('Enter');
     await expert.getByTestId('chat-log').filter({ hasText: 'Bob here, I see it' }).waitFor();
+    assert.ok(!((await expert.getByTestId('chat-log').textContent()) ?? '').includes('GB82'), 'the blocked message never left Bob');
 
     // --- A file from the expert to the agent, dropped on the console.
     const toAgent = randomBytes(700 * 1024);

@@ -96,6 +96,7 @@ pub async fn join(
         EndpointConfig::default(),
     )
     .map_err(|e| JoinError::Link(e.to_string()))?;
+    let policy = grant.restricted_policy.clone();
     let broker = BrokerClient::new(api.base(), grant.grant, tls.clone())
         .map_err(|e| JoinError::Link(e.to_string()))?;
     let reporter = fernhand_client::broker::SecurityReporter::new(broker.clone());
@@ -103,5 +104,6 @@ pub async fn join(
         .await
         .map_err(|e| JoinError::Link(e.to_string()))?;
     session.set_reporter(reporter);
+    session.set_chat_policy(policy.as_deref());
     Ok((session, leader))
 }

@@ -13,6 +13,7 @@ use fernhand_client::files::{self, FileError};
 use fernhand_client::runtime::{Sender, Session, SessionEvent};
 use fernhand_client::screen_pieces::{self, Joiner};
 use fernhand_client::transfer::{self, Received, Receiving};
+use fernhand_privacy::restricted;
 use fernhand_protocol::control::{self, Control};
 use fernhand_protocol::input::{InputEvent, ModifierKey, PointerButton};
 use fernhand_protocol::message::Message;
@@ -90,6 +91,7 @@ pub async fn run(
 ) -> Ended {
     let sender = session.sender();
     let me = session.id();
+    let chat_policy = session.chat_policy();
     let mut host = Host {
         sender: sender.clone(),
         me,
@@ -176,11 +178,25 @@ pub async fn run(
                     host.announce(&mut options, &screen_tx).await;
                 }
                 Some(Action::Grant(_)) => {}
-                Some(Action::Chat(text)) => {
-                    let _ = sender
-                        .send(ALL_MEMBERS, Message::Chat(fernhand_protocol::message::Chat { text }))
-                        .await;
-                }
+                Some(Action::Chat(text)) => match restricted::check(chat_policy, &text) {
+                    Err(blocked) => {
+                        let _ = notices.send(Notice::Refused {
+                            text: format!("message not sent: {blocked}"),
+                        });
+                    }
+                    Ok(checked) => {
+                        if !checked.kinds.is_empty() {
+                            let kinds: Vec<&str> = checked.kinds.iter().map(|k| k.describe()).collect();
+                            let what = if checked.text == text { "sent as typed" } else { "sent masked" };
+                            let _ = notices.send(Notice::Info {
+                                text: format!("your message holds {} ({what}); avoid sharing such data in chat", kinds.join(", ")),
+                            });
+                        }
+                        let _ = sender
+                            .send(ALL_MEMBERS, Message::Chat(fernhand_protocol::message::Chat { text: checked.text }))
+                            .await;
+                    }
+                },
             },
             Some(bytes) = screen_rx.recv() => {
                 // To each member allowed to view, not to everyone: a member

@@ -44,6 +44,10 @@ pub struct MemberGrant {
     pub leader: u32,
     /// The grant to present to the broker.
     pub grant: String,
+    /// The tenant's policy for restricted data in chat (`warn`, `mask`,
+    /// `block`), applied by this endpoint before it sends.
+    #[serde(default)]
+    pub restricted_policy: Option<String>,
 }
 
 fn leader_one() -> u32 {
@@ -326,6 +330,7 @@ fn leader_grant(answer: &Value) -> Result<MemberGrant, ApiError> {
         member: 1,
         leader: 1,
         grant: field(&answer["grant"], "grant")?,
+        restricted_policy: answer["restricted_policy"].as_str().map(str::to_owned),
     })
 }
 

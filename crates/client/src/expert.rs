@@ -9,6 +9,7 @@ use crate::files::FileError;
 use crate::runtime::{Sender, Session, SessionEvent};
 use crate::screen_pieces::{self, Joiner};
 use crate::transfer::{self, Received, Receiving};
+use fernhand_privacy::restricted::{self, Kind};
 use fernhand_protocol::control::{ALL_PERMISSIONS, Control};
 use fernhand_protocol::input::{InputEvent, ModifierKey, PointerButton};
 use fernhand_protocol::message::{Chat, Message};
@@ -23,6 +24,9 @@ use thiserror::Error;
 /// Why an expert operation failed.
 #[derive(Debug, Error)]
 pub enum ExpertError {
+    /// The tenant's policy blocks the message (restricted data).
+    #[error(transparent)]
+    Restricted(restricted::Blocked),
     /// Waited too long.
     #[error("timed out waiting for {0}")]
     Timeout(&'static str),
@@ -107,6 +111,7 @@ pub async fn open_session(
         fernhand_protocol::EndpointConfig::default(),
     )
     .map_err(setup)?;
+    let policy = grant.restricted_policy.clone();
     let broker =
         crate::broker::BrokerClient::new(api.base(), grant.grant, tls.clone()).map_err(setup)?;
     let reporter = crate::broker::SecurityReporter::new(broker.clone());
@@ -114,6 +119,7 @@ pub async fn open_session(
         .await
         .map_err(setup)?;
     session.set_reporter(reporter);
+    session.set_chat_policy(policy.as_deref());
     Ok(Opened {
         expert: Expert::new(session, true, name, downloads),
         session: grant.session,
@@ -159,6 +165,7 @@ pub async fn connect_device(
             Instant::now(),
         )
         .map_err(setup)?;
+    let policy = grant.restricted_policy.clone();
     let broker =
         crate::broker::BrokerClient::new(api.base(), grant.grant, tls.clone()).map_err(setup)?;
     let reporter = crate::broker::SecurityReporter::new(broker.clone());
@@ -166,6 +173,7 @@ pub async fn connect_device(
         .await
         .map_err(setup)?;
     session.set_reporter(reporter);
+    session.set_chat_policy(policy.as_deref());
     Ok((Expert::new(session, true, name, downloads), grant.session))
 }
 
@@ -717,16 +725,17 @@ impl Expert {
     }
 
     /// Send a chat line to everyone.
-    pub async fn chat(&mut self, text: &str) -> Result<(), ExpertError> {
+    pub async fn chat(&mut self, text: &str) -> Result<Vec<Kind>, ExpertError> {
+        let checked =
+            restricted::check(self.session.chat_policy(), text).map_err(ExpertError::Restricted)?;
         self.sender
             .send(
                 fernhand_protocol::ALL_MEMBERS,
-                Message::Chat(Chat {
-                    text: text.to_owned(),
-                }),
+                Message::Chat(Chat { text: checked.text }),
             )
             .await
-            .map_err(|e| ExpertError::Ended(e.to_string()))
+            .map_err(|e| ExpertError::Ended(e.to_string()))?;
+        Ok(checked.kinds)
     }
 
     /// Wait until the picture is current: at least one update applied and

@@ -63,6 +63,7 @@ pub struct Session {
     close: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
     reporter: Option<crate::broker::SecurityReporter>,
+    chat_policy: fernhand_privacy::restricted::Policy,
 }
 
 impl std::fmt::Debug for Session {
@@ -150,12 +151,27 @@ impl Session {
             close: Some(close),
             task: Some(task),
             reporter: None,
+            chat_policy: fernhand_privacy::restricted::Policy::default(),
         })
     }
 
     /// Where this member raises security events (its broker grant).
     pub fn set_reporter(&mut self, reporter: crate::broker::SecurityReporter) {
         self.reporter = Some(reporter);
+    }
+
+    /// The tenant's policy for restricted data in what this member types
+    /// into the chat (from the control plane's answer; the check runs here,
+    /// never on the server side of the encryption).
+    pub fn set_chat_policy(&mut self, policy: Option<&str>) {
+        self.chat_policy = policy
+            .and_then(fernhand_privacy::restricted::Policy::parse)
+            .unwrap_or_default();
+    }
+
+    /// See [`Session::set_chat_policy`].
+    pub fn chat_policy(&self) -> fernhand_privacy::restricted::Policy {
+        self.chat_policy
     }
 
     /// See [`Session::set_reporter`].

@@ -328,8 +328,18 @@ async fn one(
             (json!({"x": x, "y": y}), format!("clicked at {x},{y}"))
         }
         "chat" => {
-            expert.chat(rest).await?;
-            (json!({"text": rest}), "sent".into())
+            let found = expert.chat(rest).await?;
+            let kinds: Vec<&str> = found.iter().map(|k| k.as_str()).collect();
+            let human = if found.is_empty() {
+                "sent".to_owned()
+            } else {
+                let words: Vec<&str> = found.iter().map(|k| k.describe()).collect();
+                format!(
+                    "sent; it holds {} (avoid sharing such data in chat)",
+                    words.join(", ")
+                )
+            };
+            (json!({"text": rest, "restricted_data": kinds}), human)
         }
         "chats" => {
             let chats: Vec<Value> = expert

@@ -360,6 +360,9 @@ pub async fn connect(
         &json!({"session": session.id}),
     )
     .await?;
+    let restricted_policy = fernhand_store::privacy::get(&mut tx)
+        .await?
+        .restricted_policy;
     tx.commit().await?;
     let tenant: TenantId = principal
         .tenant_id
@@ -427,6 +430,7 @@ pub async fn connect(
             "tickets": "/broker/v1/tickets",
             "device": device.id,
             "device_member": member,
+            "restricted_policy": restricted_policy,
         })),
     ))
 }

@@ -150,6 +150,9 @@ pub async fn open(
         )
         .await?;
     }
+    let restricted_policy = fernhand_store::privacy::get(&mut tx)
+        .await?
+        .restricted_policy;
     tx.commit().await?;
     let (t, s) = ids(&tenant, &record.id)?;
     let grant = state
@@ -168,6 +171,8 @@ pub async fn open(
         "member": 1,
         "grant": grant,
         "tickets": "/broker/v1/tickets",
+        // What the endpoints do with restricted data in chat.
+        "restricted_policy": restricted_policy,
         // TURN credentials only where a browser-to-browser call needs them.
         "ice_servers": if kind == support::CAMERA { state.ice.servers(&record.id) } else { json!([]) },
     }))
@@ -285,6 +290,9 @@ pub async fn join(
         &json!({"member": member, "ip": peer.map(|p| p.to_string())}),
     )
     .await?;
+    let restricted_policy = fernhand_store::privacy::get(&mut tx)
+        .await?
+        .restricted_policy;
     tx.commit().await?;
     if camera {
         let mut p = state.store.platform().await?;
@@ -310,6 +318,7 @@ pub async fn join(
         "leader": 1,
         "grant": grant,
         "tickets": "/broker/v1/tickets",
+        "restricted_policy": restricted_policy,
         "ice_servers": if camera { state.ice.servers(&found.session_id) } else { json!([]) },
     })))
 }
