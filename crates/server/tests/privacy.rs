@@ -238,9 +238,14 @@ async fn deleting_a_tenant_leaves_no_row_and_no_byte_and_a_signed_certificate() 
         let id = asked.body["id"].as_str().unwrap().to_owned();
         let receipt = asked.body["receipt"].as_str().unwrap().to_owned();
         // The job wakes for it; a pass of our own is harmless alongside.
-        retention::pass(&store, &server.state.certificates, now())
-            .await
-            .unwrap();
+        retention::pass(
+            &store,
+            &server.state.certificates,
+            &server.state.exports,
+            now(),
+        )
+        .await
+        .unwrap();
         let done = wait_done(&store, &id).await;
         assert_eq!(done.progress.deleted.get("tenants"), Some(&1));
         assert_eq!(done.progress.deleted.get("users"), Some(&4));
@@ -342,17 +347,27 @@ async fn chosen_records_go_after_their_hold_and_only_an_admin_may_ask() {
             .await;
         assert_eq!(asked.status, StatusCode::CREATED, "{}", asked.text);
         let id = asked.body["id"].as_str().unwrap().to_owned();
-        retention::pass(&store, &server.state.certificates, now())
-            .await
-            .unwrap();
+        retention::pass(
+            &store,
+            &server.state.certificates,
+            &server.state.exports,
+            now(),
+        )
+        .await
+        .unwrap();
         assert_eq!(
             admin.get("/api/v1/desk/records/INC-1").await.status,
             StatusCode::OK,
             "held"
         );
-        retention::pass(&store, &server.state.certificates, hold + 1)
-            .await
-            .unwrap();
+        retention::pass(
+            &store,
+            &server.state.certificates,
+            &server.state.exports,
+            hold + 1,
+        )
+        .await
+        .unwrap();
         wait_done(&store, &id).await;
         assert_eq!(
             admin.get("/api/v1/desk/records/INC-1").await.status,
@@ -397,7 +412,7 @@ async fn retention_runs_on_an_injected_clock() {
             .await
             .unwrap();
         p.commit().await.unwrap();
-        let early = retention::pass(&store, &key, ends + 89 * 86_400)
+        let early = retention::pass(&store, &key, &server.state.exports, ends + 89 * 86_400)
             .await
             .unwrap();
         assert_eq!(early.subscription_requests, 0);
@@ -409,7 +424,7 @@ async fn retention_runs_on_an_injected_clock() {
                 .is_some()
         );
         p.commit().await.unwrap();
-        let late = retention::pass(&store, &key, ends + 91 * 86_400)
+        let late = retention::pass(&store, &key, &server.state.exports, ends + 91 * 86_400)
             .await
             .unwrap();
         assert_eq!(late.subscription_requests, 1);
@@ -425,7 +440,7 @@ async fn retention_runs_on_an_injected_clock() {
         assert_eq!(asked.len(), 1);
         assert_eq!(asked[0].rule, "subscription_end");
         assert_eq!(asked[0].state, "done");
-        let again = retention::pass(&store, &key, ends + 92 * 86_400)
+        let again = retention::pass(&store, &key, &server.state.exports, ends + 92 * 86_400)
             .await
             .unwrap();
         assert_eq!(again.subscription_requests, 0, "asked once only");
@@ -464,7 +479,9 @@ async fn retention_runs_on_an_injected_clock() {
             .await
             .unwrap();
         tx.commit().await.unwrap();
-        let ran = retention::pass(&store, &key, now()).await.unwrap();
+        let ran = retention::pass(&store, &key, &server.state.exports, now())
+            .await
+            .unwrap();
         assert_eq!(ran.sessions_erased, 1);
         assert_eq!(
             expert
@@ -566,9 +583,14 @@ async fn an_erasure_killed_half_way_finishes_on_the_next_pass_with_exact_counts(
             assert_eq!(mid.state, "running");
             assert!(mid.progress.deleted["device_groups"] < GROUPS);
         }
-        retention::pass(&store, &server.state.certificates, now())
-            .await
-            .unwrap();
+        retention::pass(
+            &store,
+            &server.state.certificates,
+            &server.state.exports,
+            now(),
+        )
+        .await
+        .unwrap();
         let mut p = store.platform().await.unwrap();
         let (end, _) = requests::get(p.conn(), &request.id).await.unwrap().unwrap();
         p.commit().await.unwrap();
@@ -825,4 +847,113 @@ async fn an_export_imports_into_an_empty_instance_as_the_same_tenant_and_a_tampe
     }
     let _ = std::fs::remove_dir_all(&dir);
     a.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_admin_exports_through_the_api_resumes_the_download_and_the_archive_goes_with_the_tenant()
+ {
+    let mut data = None;
+    let server = start_with(|o| data = Some(o.data.clone())).await;
+    let data = data.unwrap();
+    let store = server.state.store.clone();
+    let t = tenant(&store).await;
+    let marker = format!("osprey{}", new_id().unwrap());
+    fill(&server, &t, &marker).await;
+    let expert = signed_in(&server, &t, &t.expert).await;
+    assert_eq!(
+        expert
+            .post("/api/v1/privacy/exports", json!({}))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let admin = signed_in(&server, &t, &t.admin).await;
+    let started = admin.post("/api/v1/privacy/exports", json!({})).await;
+    assert_eq!(started.status, StatusCode::ACCEPTED, "{}", started.text);
+    let id = started.body["id"].as_str().unwrap().to_owned();
+    let mut status = Value::Null;
+    for _ in 0..200 {
+        status = admin
+            .get(&format!("/api/v1/privacy/exports/{id}"))
+            .await
+            .body;
+        if status["state"] != "running" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(status["state"], "done", "{status}");
+    assert_eq!(status["rows"]["desk_records"], 1);
+    let size = status["size"].as_u64().unwrap();
+
+    // A download cut after 1000 bytes, resumed from there.
+    let url = format!("{}/api/v1/privacy/exports/{id}/archive", admin.base);
+    let get = |range: Option<&str>| {
+        let mut req = reqwest::Client::new()
+            .get(&url)
+            .header("cookie", admin.cookie.clone().unwrap());
+        if let Some(r) = range {
+            req = req.header("range", r);
+        }
+        req.send()
+    };
+    let first = get(Some("bytes=0-999")).await.unwrap();
+    assert_eq!(first.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(
+        first.headers()["content-range"].to_str().unwrap(),
+        format!("bytes 0-999/{size}")
+    );
+    let mut resumed = first.bytes().await.unwrap().to_vec();
+    assert_eq!(resumed.len(), 1000);
+    let rest = get(Some("bytes=1000-")).await.unwrap();
+    assert_eq!(rest.status(), StatusCode::PARTIAL_CONTENT);
+    resumed.extend_from_slice(&rest.bytes().await.unwrap());
+    let whole = get(None).await.unwrap();
+    assert_eq!(whole.status(), StatusCode::OK);
+    assert_eq!(resumed, whole.bytes().await.unwrap().to_vec());
+    assert_eq!(
+        get(Some(&format!("bytes={size}-"))).await.unwrap().status(),
+        StatusCode::RANGE_NOT_SATISFIABLE
+    );
+    // The resumed archive checks out against its manifest.
+    let dir = std::env::temp_dir().join(format!("fernhand-resumed-{}", new_id().unwrap()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("a.tar"), &resumed).unwrap();
+    let manifest =
+        fernhand_server::app::export::archive::unpack(&dir.join("a.tar"), &dir.join("out"))
+            .unwrap();
+    assert_eq!(manifest["tenant"]["slug"], t.slug.as_str());
+    let _ = std::fs::remove_dir_all(&dir);
+    let audit = admin.get("/api/v1/audit?since=0").await;
+    assert!(audit.text.contains("privacy.export_downloaded"));
+
+    // The archive goes with the tenant.
+    let exports = data.join("exports").join(&t.id);
+    assert!(exports.join(format!("{id}.tar")).exists());
+    let asked = admin
+        .post(
+            "/api/v1/privacy/deletion-requests",
+            json!({"scope": "tenant"}),
+        )
+        .await;
+    let request = asked.body["id"].as_str().unwrap().to_owned();
+    retention::pass(
+        &store,
+        &server.state.certificates,
+        &server.state.exports,
+        now(),
+    )
+    .await
+    .unwrap();
+    wait_done(&store, &request).await;
+    retention::pass(
+        &store,
+        &server.state.certificates,
+        &server.state.exports,
+        now(),
+    )
+    .await
+    .unwrap();
+    assert!(!exports.exists(), "the tenant's export folder is gone");
+    server.shutdown().await;
 }

@@ -75,6 +75,8 @@ pub struct AppState {
     pub certificates: Arc<ed25519_dalek::SigningKey>,
     /// Wakes the retention job (a deletion request was made).
     pub retention_wake: Arc<tokio::sync::Notify>,
+    /// Tenant exports made through the API, for download.
+    pub exports: Arc<export::jobs::Exports>,
 }
 
 impl AppState {

@@ -332,12 +332,16 @@ pub async fn start(opts: ServeOptions) -> Result<Running, ServeError> {
         ice: Arc::new(ice),
         certificates: Arc::new(SigningKey::from_bytes(&certificate_key)),
         retention_wake: Arc::new(tokio::sync::Notify::new()),
+        exports: Arc::new(crate::app::export::jobs::Exports::new(
+            opts.data.join("exports"),
+        )),
     };
     tasks.push(tokio::spawn(presence::beat(state.clone())));
     tasks.push(tokio::spawn(housekeeping::run(state.clone())));
     tasks.push(tokio::spawn(crate::app::privacy::retention::run(
         state.store.clone(),
         state.certificates.clone(),
+        state.exports.clone(),
         state.retention_wake.clone(),
     )));
     tasks.push(tokio::spawn(crate::app::desk::escalation::run(

@@ -7,4 +7,5 @@
 //! transaction: all of it or nothing.
 
 pub mod archive;
+pub mod jobs;
 pub mod tenant;

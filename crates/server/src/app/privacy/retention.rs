@@ -16,6 +16,7 @@
 //! Each pass writes one line to `retention_runs` and one log line.
 
 use super::certificate;
+use crate::app::export::jobs::Exports;
 use ed25519_dalek::SigningKey;
 use fernhand_store::deletion_requests::{self as requests, DeletionRequest, Progress};
 use fernhand_store::erasure::{self, BATCH, Counts, TABLES};
@@ -44,10 +45,17 @@ pub struct Report {
     pub transcripts_erased: u64,
     /// Deletion requests finished (with their certificates).
     pub requests_done: u64,
+    /// Export archives (and their status files) removed.
+    pub export_files_removed: u64,
 }
 
 /// One pass of the job at `now`.
-pub async fn pass(store: &Store, key: &SigningKey, now: i64) -> Result<Report, StoreError> {
+pub async fn pass(
+    store: &Store,
+    key: &SigningKey,
+    exports: &Exports,
+    now: i64,
+) -> Result<Report, StoreError> {
     let run = new_id()?;
     let mut p = store.platform().await?;
     requests::run_started(&mut p, &run, now).await?;
@@ -68,6 +76,8 @@ pub async fn pass(store: &Store, key: &SigningKey, now: i64) -> Result<Report, S
     if report.requests_done + report.sessions_erased + report.transcripts_erased > 0 {
         store.scrub().await?;
     }
+    // Export archives: a day old, or of a tenant now gone.
+    report.export_files_removed = exports.sweep(store, now).await;
 
     let detail = serde_json::to_value(&report).unwrap_or_default();
     let mut p = store.platform().await?;
@@ -87,10 +97,11 @@ pub async fn pass(store: &Store, key: &SigningKey, now: i64) -> Result<Report, S
 pub async fn run(
     store: Store,
     key: std::sync::Arc<SigningKey>,
+    exports: std::sync::Arc<Exports>,
     wake: std::sync::Arc<tokio::sync::Notify>,
 ) {
     loop {
-        if let Err(e) = pass(&store, &key, fernhand_store::now()).await {
+        if let Err(e) = pass(&store, &key, &exports, fernhand_store::now()).await {
             tracing::warn!("retention pass failed (the next one resumes it): {e}");
         }
         tokio::select! {

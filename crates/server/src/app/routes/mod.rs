@@ -8,6 +8,7 @@ mod desk_cmdb;
 mod desk_extras;
 mod desk_sessions;
 mod devices;
+mod exports;
 mod health;
 mod logs;
 mod platform;
@@ -113,6 +114,18 @@ pub(super) fn all() -> Vec<(RouteSpec, MethodRouter<AppState>)> {
             )
             .body::<session_events::SessionEvent>(),
             post(session_events::report),
+        ),
+        (
+            spec(M::POST, "/api/v1/privacy/exports", Needs(ManageTenant), "{}"),
+            post(exports::start),
+        ),
+        (
+            spec(M::GET, "/api/v1/privacy/exports/{id}", Needs(ManageTenant), ""),
+            get(exports::status),
+        ),
+        (
+            spec(M::GET, "/api/v1/privacy/exports/{id}/archive", Needs(ManageTenant), ""),
+            get(exports::archive),
         ),
         (
             spec(M::GET, "/api/v1/privacy/settings", Needs(ManageTenant), ""),
