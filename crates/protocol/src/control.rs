@@ -172,6 +172,33 @@ mod tests {
             Control::from_value(&json!({"type": "diagnostics_request"})),
             Ok(Control::DiagnosticsRequest {})
         );
+        // docs/protocol.md's quarantine example, byte for byte.
+        let doc = include_str!("../../../docs/protocol.md");
+        let example = r#"{"type":"file_error","id":3,"error":"malware found (Eicar-Test-Signature): the file was quarantined","threat":"Eicar-Test-Signature"}"#;
+        assert!(doc.contains(example), "the example is in the document");
+        let quarantined = Control::FileError {
+            id: 3,
+            error: "malware found (Eicar-Test-Signature): the file was quarantined".into(),
+            threat: Some("Eicar-Test-Signature".into()),
+        };
+        assert_eq!(
+            Control::from_value(&serde_json::from_str(example).unwrap_or_default()),
+            Ok(quarantined.clone())
+        );
+        assert_eq!(
+            Some(quarantined.to_value()),
+            serde_json::from_str::<serde_json::Value>(example).ok()
+        );
+        // Without a threat the field is absent, as before.
+        let plain = Control::FileError {
+            id: 3,
+            error: "disk full".into(),
+            threat: None,
+        };
+        assert_eq!(
+            plain.to_value(),
+            json!({"type": "file_error", "id": 3, "error": "disk full"})
+        );
     }
 
     #[test]
