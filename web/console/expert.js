@@ -215,6 +215,10 @@ export class ExpertSession {
         if (!this.transferList.includes(t)) this.transferList.push(t);
         this.onChange(this, 'transfer');
       },
+      {
+        policy: () => this.chatPolicy,
+        onThreat: (threat, sha256) => api.reportSessionEvent(grant, { kind: 'malware_quarantined', threat, sha256 }),
+      },
     );
     await this.runtime.start();
   }

@@ -79,7 +79,7 @@ async function join(secret) {
   const policy = typeof answer.restricted_policy === 'string' ? answer.restricted_policy : 'warn';
   const view = answer.kind === 'camera' ? cameraView(app, active, { iceServers: Array.isArray(answer.ice_servers) ? answer.ice_servers : [], chatPolicy: policy }) : sessionView(secret, policy);
   const runtime = new Session(endpoint, answer.grant, (e) => view.event(e));
-  view.attach(runtime, answer.leader);
+  view.attach(runtime, answer.leader, answer.grant);
   try {
     await runtime.start();
   } catch (e) {
@@ -266,8 +266,8 @@ function sessionView(secret, policy) {
   };
 
   return {
-    /** @param {Session} r @param {number} l */
-    attach(r, l) {
+    /** @param {Session} r @param {number} l @param {string} grant */
+    attach(r, l, grant) {
       runtime = r;
       leader = l;
       files = new Transfers(
@@ -278,6 +278,10 @@ function sessionView(secret, policy) {
           },
         },
         drawTransfer,
+        {
+          policy: () => policy,
+          onThreat: (threat, sha256) => api.reportSessionEvent(grant, { kind: 'malware_quarantined', threat, sha256 }),
+        },
       );
     },
     /** @param {string} text */

@@ -87,3 +87,18 @@ export function ticket(grant, failedRelay) {
     authorization: `Bearer ${grant}`,
   });
 }
+
+/**
+ * Raise a security event about the session of `grant` (this page received
+ * a file its malware check stopped): the threat and the file's SHA-256,
+ * never the file or its name. Failures are not the user's problem: the
+ * sender was told either way.
+ * @param {string} grant @param {{ kind: string, threat: string, sha256: string }} event
+ */
+export async function reportSessionEvent(grant, event) {
+  try {
+    await call('POST', '/api/v1/session-events', event, { authorization: `Bearer ${grant}` });
+  } catch (e) {
+    console.warn('the security event did not reach the server', e);
+  }
+}

@@ -4,12 +4,47 @@
  * an offset) → 64 KiB chunks → end with the SHA-256 → done, in both
  * directions. Received files stay in memory until saved, and are offered
  * only when whole and matching; a mismatch, a bad name or a gap is
- * reported to the sender as `file_error`.
+ * reported to the sender as `file_error`. A whole file that is the EICAR
+ * test file is dropped, never offered (the page's quarantine: nothing is
+ * kept), the sender is told with the threat's name, and `onThreat` hears
+ * of it to raise the security event. Names offered are checked against the
+ * tenant's restricted-data policy first.
  * @module
  */
 
 import { toHex } from './bytes.js';
+import { check, RestrictedDataError } from './restricted.js';
 import { MAX_FILE_CHUNK } from './session/messages.js';
+
+/** The signature name scanners report for the EICAR test file. */
+export const EICAR_NAME = 'Eicar-Test-Signature';
+/** The test file's 68 bytes, built from halves so this file is not flagged itself. */
+const EICAR = new TextEncoder().encode('X5O!P%@AP[4\\PZX54(P^)7CC)7}$' + 'EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*');
+
+/**
+ * Whether these bytes (a whole file) are the EICAR test file: the string,
+ * then only whitespace (or ^Z), 128 bytes at most — as the Rust detector.
+ * @param {Uint8Array} bytes
+ */
+export function isEicar(bytes) {
+  if (bytes.length < EICAR.length || bytes.length > 128) return false;
+  for (let i = 0; i < EICAR.length; i++) if (bytes[i] !== EICAR[i]) return false;
+  for (let i = EICAR.length; i < bytes.length; i++) {
+    const b = bytes[i];
+    if (!(b === 0x20 || (b >= 0x09 && b <= 0x0d) || b === 0x1a)) return false;
+  }
+  return true;
+}
+
+/**
+ * A file's name under the tenant's policy: unchanged, masked (with `x`, as
+ * `*` is not allowed in names), or refused.
+ * @param {string | undefined} policy @param {string} name
+ */
+export function nameUnderPolicy(policy, name) {
+  const chosen = policy === 'mask' || policy === 'block' ? policy : 'warn';
+  return check(chosen, name).text.replaceAll('*', 'x');
+}
 
 /** Bytes in flight before the sender waits for acknowledgements. */
 const WINDOW = 4 * 1024 * 1024;
@@ -41,10 +76,12 @@ export class Transfers {
   /**
    * @param {{ send: (to: number, m: import('./session/messages.js').Message) => Promise<void>, backlog: number }} session
    * @param {(t: Transfer) => void} onChange
+   * @param {{ policy?: () => string | undefined, onThreat?: (threat: string, sha256: string) => void }} [options]
    */
-  constructor(session, onChange) {
+  constructor(session, onChange, options = {}) {
     this.session = session;
     this.onChange = onChange;
+    this.options = options;
     this.nextId = 1;
     /** @type {Map<string, Transfer & { file?: Blob, accepted?: (offset: number) => void, refused?: (why: string) => void, finished?: (ok: boolean, why?: string) => void, parts?: Uint8Array[] }>} */
     this.all = new Map();
@@ -56,11 +93,20 @@ export class Transfers {
     /** @type {Transfer & { file?: Blob, accepted?: (offset: number) => void, refused?: (why: string) => void, finished?: (ok: boolean, why?: string) => void }} */
     const t = { id, peer: to, direction: 'out', name: file.name, size: file.size, done: 0, state: 'offered', file };
     this.all.set(`out/${to}/${id}`, t);
+    try {
+      t.name = nameUnderPolicy(this.options.policy?.(), file.name);
+    } catch (e) {
+      if (!(e instanceof RestrictedDataError)) throw e;
+      t.state = 'failed';
+      t.error = `not sent: the file name holds restricted data (${e.message})`;
+      this.onChange(t);
+      return t;
+    }
     this.onChange(t);
     const offset = await new Promise((resolve, reject) => {
       t.accepted = resolve;
       t.refused = reject;
-      this.session.send(to, { type: 'file_offer', id, name: file.name, size: file.size });
+      this.session.send(to, { type: 'file_offer', id, name: t.name, size: file.size });
     }).catch((why) => {
       t.state = 'failed';
       t.error = String(why);
@@ -140,6 +186,12 @@ export class Transfers {
           t.state = 'failed';
           t.error = 'SHA-256 mismatch';
           this.control(from, { type: 'file_error', id: m.id, error: 'mismatch' });
+        } else if (isEicar(new Uint8Array(buf))) {
+          t.state = 'failed';
+          t.error = `malware found (${EICAR_NAME}): the file was quarantined`;
+          t.sha256 = digest;
+          this.control(from, { type: 'file_error', id: m.id, error: t.error, threat: EICAR_NAME });
+          this.options.onThreat?.(EICAR_NAME, digest);
         } else {
           t.state = 'done';
           t.blob = blob;

@@ -271,6 +271,27 @@ export default async function run(ctx) {
     await expert.getByRole('link', { name: 'Save photo.jpg' }).click({ timeout: 60000 });
     const saved = await (await download).path();
     assert.equal(createHash('sha256').update(readFileSync(saved)).digest('hex'), createHash('sha256').update(toExpert).digest('hex'));
+
+    // --- Malware checks where files land. The EICAR test file from the
+    // customer is stopped in the expert's page (never offered for saving);
+    // from the expert it is quarantined by the agent. Both senders are told.
+    const eicar = Buffer.from('X5O!P%@AP[4\\PZX54(P^)7CC)7}$' + 'EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*');
+    assert.equal(eicar.length, 68);
+    await dropFile(customer, '[data-testid=dropzone]', 'invoice.com', eicar);
+    await customer.locator('[data-testid=transfer] [data-state=failed]').filter({ hasText: 'Eicar-Test-Signature' }).waitFor({ timeout: 60000 });
+    await expert.locator('[data-testid=transfer] [data-state=failed]').filter({ hasText: 'invoice.com' }).waitFor();
+    assert.equal(await expert.getByRole('link', { name: 'Save invoice.com' }).count(), 0, 'nothing to save');
+    await dropFile(expert, '[data-testid=dropzone]', 'update.com', eicar);
+    await expert.locator('[data-testid=transfer] [data-state=failed]').filter({ hasText: 'quarantined' }).waitFor({ timeout: 60000 });
+    assert.ok(!existsSync(join(share, 'update.com')), 'the agent did not release it');
+    await until('both endpoints raised a security event', async () => {
+      const events = await expert.evaluate(() =>
+        import('/web/lib/api.js').then((api) => api.call('GET', '/api/v1/security-events?since=0')),
+      );
+      const malware = (Array.isArray(events) ? events : events.events ?? []).filter((e) => e.kind === 'malware_quarantined');
+      if (malware.length >= 2) return malware;
+      throw new Error(`${malware.length} malware events so far`);
+    });
     await shot(customer, 'join-session-phone');
 
     // --- The join page's download is the agent itself (this very binary).
