@@ -778,8 +778,10 @@ impl Expert {
         limit: Duration,
     ) -> Result<u64, ExpertError> {
         let host = self.need_host()?;
+        let name = transfer::name_under_policy(self.session.chat_policy(), name)
+            .map_err(ExpertError::Restricted)?;
         let id = self.next_id();
-        let offer = transfer::offer_for(path, id, name)?;
+        let offer = transfer::offer_for(path, id, &name)?;
         let size = offer.size;
         self.sends
             .insert(id, SendState::Offered(path.to_path_buf(), size));

@@ -137,6 +137,18 @@ impl Receiving {
     }
 }
 
+/// A file name to offer under the tenant's restricted-data `policy`:
+/// unchanged, masked (with `x`: `*` is not a legal name character), or
+/// refused.
+pub fn name_under_policy(
+    policy: fernhand_privacy::restricted::Policy,
+    name: &str,
+) -> Result<String, fernhand_privacy::restricted::Blocked> {
+    Ok(fernhand_privacy::restricted::check(policy, name)?
+        .text
+        .replace('*', "x"))
+}
+
 /// The control message that tells the sender transfer `id` failed (with
 /// the threat's name when the file was quarantined).
 pub fn failure(id: u32, error: &FileError) -> Control {
@@ -240,4 +252,31 @@ fn read_full(file: &mut std::fs::File, buf: &mut [u8]) -> std::io::Result<usize>
         }
     }
     Ok(filled)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use fernhand_privacy::restricted::Policy;
+
+    #[test]
+    fn offered_names_follow_the_policy() {
+        let name = "receipt 4111 1111 1111 1111.pdf";
+        assert_eq!(
+            name_under_policy(Policy::Warn, name).ok().as_deref(),
+            Some(name)
+        );
+        assert_eq!(
+            name_under_policy(Policy::Mask, name).ok().as_deref(),
+            Some("receipt xxxx xxxx xxxx 1111.pdf")
+        );
+        assert!(crate::files::check_name("receipt xxxx xxxx xxxx 1111.pdf").is_ok());
+        assert!(name_under_policy(Policy::Block, name).is_err());
+        assert_eq!(
+            name_under_policy(Policy::Block, "notes.txt")
+                .ok()
+                .as_deref(),
+            Some("notes.txt")
+        );
+    }
 }
