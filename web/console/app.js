@@ -252,7 +252,13 @@ async function dashboard(meAnswer) {
       h('h2', { id: 'sessions-title' }, 'My sessions'),
       h('table', {}, h('thead', {}, h('tr', {}, h('th', {}, 'Started'), h('th', {}, 'State'), h('th', {}, 'Outcome'))), sessions),
     ),
-    h('section', { class: 'card', 'aria-labelledby': 'security-title' }, h('h2', { id: 'security-title' }, 'Security'), mfa),
+    h(
+      'section',
+      { class: 'card', 'aria-labelledby': 'security-title' },
+      h('h2', { id: 'security-title' }, 'Security'),
+      mfa,
+      meAnswer.user?.role === 'tenant_admin' ? h('p', {}, h('a', { class: 'button', href: '/privacy', 'data-testid': 'privacy-link' }, 'Data protection: export, deletion, retention')) : null,
+    ),
   );
   try {
     const list = await api.call('GET', '/api/v1/devices');

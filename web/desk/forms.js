@@ -4,7 +4,11 @@
  * API call it makes — `data-api="POST /api/v1/desk/records"` — and where
  * to go after — `data-next="/desk/{reference}"`, filled from the answer.
  * Its fields become the JSON body: `fields.title` nests, `data-type=number`
- * sends a number, a checkbox a boolean, and empty fields are left out. The
+ * sends a number, `data-type=lines` a list of the non-empty lines,
+ * `data-type=time` a date and time as Unix seconds, a checkbox a boolean,
+ * and empty fields are left out. An answer's one-time value put in the
+ * next page's fragment (`#once={receipt}`) is shown in its `[data-once]`
+ * element and taken out of the address. The
  * call goes through the API with the tab's CSRF token, so the pages have
  * no write path of their own; an error is shown in the form's alert line.
  * @module
@@ -24,6 +28,8 @@ export function bodyOf(form) {
     if (el instanceof HTMLInputElement && el.type === 'checkbox') value = el.checked;
     else if (el.value.trim() === '') continue;
     else if (el.dataset.type === 'number') value = Number(el.value);
+    else if (el.dataset.type === 'lines') value = el.value.split('\n').map((l) => l.trim()).filter(Boolean);
+    else if (el.dataset.type === 'time') value = Math.floor(new Date(el.value).getTime() / 1000);
     else value = el.value;
     const path = el.name.split('.');
     let at = body;
@@ -68,7 +74,14 @@ function enhance(form) {
     buttons.forEach((b) => (b.disabled = true));
     try {
       const answer = await send(form, method, path);
-      location.assign(nextOf(form.dataset.next ?? location.pathname, answer));
+      const next = new URL(nextOf(form.dataset.next ?? location.pathname, answer), location.href);
+      if (next.pathname === location.pathname && next.search === location.search && next.hash) {
+        // Only the fragment differs: assigning would not load the page again.
+        location.hash = next.hash;
+        location.reload();
+      } else {
+        location.assign(next.href);
+      }
     } catch (err) {
       // Signed out, or a tab without this session's CSRF token: sign in here.
       if (err instanceof api.ApiError && (err.status === 401 || (err.status === 403 && /CSRF/.test(err.message)))) {
@@ -82,3 +95,12 @@ function enhance(form) {
 }
 
 for (const form of Array.from(document.querySelectorAll('form[data-api]'))) enhance(/** @type {HTMLFormElement} */ (form));
+
+const once = document.querySelector('[data-once]');
+const shown = location.hash.match(/^#once=([A-Za-z0-9_-]+)$/);
+if (once && shown) {
+  const code = once.querySelector('code');
+  if (code) code.textContent = shown[1];
+  once.removeAttribute('hidden');
+  history.replaceState(null, '', location.pathname + location.search);
+}

@@ -324,6 +324,23 @@ fn an_incident_starts_a_remote_session_and_keeps_its_record() {
 }
 
 #[test]
+fn a_tenant_admin_exports_and_deletes_from_the_data_protection_page() {
+    if !browser_available() {
+        return;
+    }
+    let deployment = Deployment::start("browser-privacy");
+    let password = deployment.first_password.clone().expect("first password");
+    run_browser_tests(
+        &deployment.url,
+        &["privacy"],
+        &[
+            ("FERNHAND_ADMIN_PASSWORD", password.as_ref()),
+            ("FERNHAND_SCREENSHOTS", screenshots().as_os_str()),
+        ],
+    );
+}
+
+#[test]
 fn an_expert_reaches_an_unattended_device_from_the_console() {
     let Some((x, deployment, first)) = display_and_deployment(
         "browser-unattended",

@@ -65,6 +65,21 @@ impl Exports {
         serde_json::from_str(&text).ok()
     }
 
+    /// The statuses of `tenant`'s exports, newest first.
+    pub fn list(&self, tenant: &str) -> Vec<Value> {
+        let Ok(files) = std::fs::read_dir(self.tenant_dir(tenant)) else {
+            return Vec::new();
+        };
+        let mut all: Vec<Value> = files
+            .flatten()
+            .filter(|f| f.file_name().to_string_lossy().ends_with(".json"))
+            .filter_map(|f| std::fs::read_to_string(f.path()).ok())
+            .filter_map(|t| serde_json::from_str(&t).ok())
+            .collect();
+        all.sort_by_key(|v| std::cmp::Reverse(v["started_at"].as_i64().unwrap_or(0)));
+        all
+    }
+
     /// Start exporting `tenant`; returns the export's id at once.
     pub fn start(
         &self,

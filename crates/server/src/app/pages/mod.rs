@@ -1,5 +1,5 @@
-//! Server-rendered pages of the service desk (for its agents) and of the
-//! portal (for end users), from askama templates that escape every value
+//! Server-rendered pages of the service desk (for its agents), of the
+//! portal (for end users) and of data protection (for tenant admins), from askama templates that escape every value
 //! as HTML. Pages only read; their forms write through the JSON API (see
 //! `web/desk/forms.js`), so every write has one path, one set of checks
 //! and the API's CSRF protection. A caller without a browser session is
@@ -8,6 +8,7 @@
 mod cmdb;
 mod desk;
 mod portal;
+mod privacy;
 
 use super::AppState;
 use crate::app::principal::Principal;
@@ -194,6 +195,8 @@ pub fn routes() -> Router<AppState> {
         .route("/desk/{key}", get(desk::record))
         .route("/portal", get(portal::list))
         .route("/portal/{key}", get(portal::ticket))
+        .route("/privacy", get(privacy::page))
+        .route("/privacy/receipt", get(privacy::receipt))
 }
 
 /// A page for the signed-in caller (the sign-in otherwise): `build`
