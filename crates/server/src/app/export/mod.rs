@@ -6,6 +6,6 @@
 //! manifest before it touches the database, then writes the tenant in one
 //! transaction: all of it or nothing.
 
-pub mod archive;
+pub use fernhand_privacy::archive;
 pub mod jobs;
 pub mod tenant;
