@@ -323,15 +323,40 @@ async fn desk_events_reach_the_tenants_webhook_signed_with_watchers_and_retried(
         )
         .await
         .unwrap();
-        let later = fernhand_server::app::desk::delivery::pass(
-            &server.state.store,
-            &server.state.sealer,
-            &client,
-            now + 3600,
-        )
-        .await
-        .unwrap();
-        assert!(first.retried + later.retried >= 1, "{first:?} {later:?}");
+        // Passes once retries are due, until the three events are in (on
+        // the shared test PostgreSQL another server's job may hold one in
+        // flight for a moment, as another replica's would).
+        let mut later = fernhand_server::app::desk::delivery::Pass::default();
+        for round in 1..=50 {
+            later = fernhand_server::app::desk::delivery::pass(
+                &server.state.store,
+                &server.state.sealer,
+                &client,
+                now + 3600 * round,
+            )
+            .await
+            .unwrap();
+            let mut seen: Vec<String> = got
+                .lock()
+                .unwrap()
+                .iter()
+                .filter_map(|(h, _)| h.get("x-fernhand-event")?.to_str().ok().map(str::to_owned))
+                .collect();
+            seen.sort_unstable();
+            seen.dedup();
+            if seen.len() >= 3 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        // The 503 was met and the event still arrived (below). Which server
+        // met it is not asserted: on the shared test PostgreSQL another
+        // server's delivery job may take a turn, as another replica's would.
+        assert_eq!(
+            refusals.load(std::sync::atomic::Ordering::SeqCst),
+            0,
+            "the receiver refused once: {first:?} {later:?}"
+        );
         let events: Vec<(HeaderMap, Value)> = got
             .lock()
             .unwrap()

@@ -112,6 +112,33 @@ pub fn routes() -> Router<AppState> {
 mod tests {
     use super::*;
 
+    /// No tracking, analytics or third-party code: nothing served names
+    /// another origin (the pages' policy would refuse it anyway; this keeps
+    /// anyone from adding one and loosening the policy to match).
+    #[test]
+    fn no_served_file_names_another_origin() {
+        let mut files = 0;
+        for path in asset_paths() {
+            let Some(bytes) = asset(path) else { continue };
+            let text = String::from_utf8_lossy(bytes);
+            for scheme in [
+                "http://",
+                "https://",
+                "//cdn",
+                "googletagmanager",
+                "analytics",
+            ] {
+                assert!(!text.contains(scheme), "{path} names {scheme}");
+            }
+            files += 1;
+        }
+        assert!(files > 20, "the pages are embedded ({files} files)");
+        for tls in [true, false] {
+            assert!(page_policy(tls).contains("script-src 'self';"));
+            assert!(page_policy(tls).contains("default-src 'self';"));
+        }
+    }
+
     #[test]
     fn the_end_to_end_layer_and_both_pages_are_embedded() {
         for path in [

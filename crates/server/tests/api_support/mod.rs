@@ -32,6 +32,23 @@ pub async fn start_with(configure: impl FnOnce(&mut ServeOptions)) -> Running {
     // (servers of one deployment share keys; these do not).
     opts.region = format!("test-{}", new_id().unwrap());
     configure(&mut opts);
+    // Servers on the shared test PostgreSQL run each other's background
+    // jobs (retention, webhook delivery) on one database, as replicas of one
+    // deployment do; like those replicas they share the seal key and the
+    // key that signs certificates (a test wanting its own writes it first).
+    let keys = opts.data.join("keys");
+    std::fs::create_dir_all(&keys).unwrap();
+    for (name, byte) in [("seal.key", 0x3c_u8), ("certificates.key", 0x5a_u8)] {
+        let path = keys.join(name);
+        if !path.exists() {
+            std::fs::write(&path, [byte; 32]).unwrap();
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+            }
+        }
+    }
     start(opts).await.unwrap()
 }
 

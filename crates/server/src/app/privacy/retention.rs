@@ -208,14 +208,15 @@ pub async fn carry_out(
     request: DeletionRequest,
     now: i64,
 ) -> Result<(), StoreError> {
+    // Mark it running with the progress as it stands now (another runner
+    // may have moved it on since the list was read: never write back an
+    // older copy).
     let mut p = store.platform().await?;
-    if requests::lock_progress(p.conn(), store.backend(), &request.id)
-        .await?
-        .is_none()
-    {
+    let Some(current) = requests::lock_progress(p.conn(), store.backend(), &request.id).await?
+    else {
         return Ok(());
-    }
-    requests::save_progress(p.conn(), &request.id, "running", &request.progress).await?;
+    };
+    requests::save_progress(p.conn(), &request.id, "running", &current).await?;
     p.commit().await?;
     if request.scope == "tenant" {
         erase_tenant(store, &request).await?;
@@ -227,14 +228,17 @@ pub async fn carry_out(
     else {
         return Ok(());
     };
+    // A pass that listed its work a moment before the request was made
+    // still never dates the completion before the request.
+    let completed = now.max(request.requested_at);
     let done = DeletionRequest {
         progress,
         state: "done".into(),
-        done_at: Some(now),
+        done_at: Some(completed),
         ..request
     };
-    let signed = certificate::issue(key, &done, now);
-    requests::finish(p.conn(), &done.id, now, &signed).await?;
+    let signed = certificate::issue(key, &done, completed);
+    requests::finish(p.conn(), &done.id, completed, &signed).await?;
     p.commit().await?;
     tracing::info!(request = %done.id, scope = %done.scope, rule = %done.rule, "deletion request carried out");
     Ok(())
