@@ -9,22 +9,13 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { readFileSync, mkdirSync, existsSync } from 'node:fs';
+import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { firstSignIn, pixelsOf } from './console.mjs';
-import { Child, parseXwd, totp, until } from './support.mjs';
+import { Child, parseXwd, shot, totp, until } from './support.mjs';
 
 const DESKTOP = { width: 1400, height: 900 };
 const PHONE = { width: 390, height: 844 };
-
-/** @param {import('playwright-core').Page} page @param {string} name */
-async function shot(page, name) {
-  const dir = process.env.FERNHAND_SCREENSHOTS;
-  if (!dir) return;
-  mkdirSync(dir, { recursive: true });
-  await page.evaluate(() => window.scrollTo(0, 0));
-  await page.screenshot({ path: join(dir, `${name}.png`) });
-}
 
 /** Drop a file made in the page on a drop zone, as a user dragging it would. */
 async function dropFile(page, zoneSelector, name, bytes) {

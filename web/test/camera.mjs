@@ -9,18 +9,8 @@
 // and a share whose signalling the network alters in flight never
 // connects.
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { firstSignIn } from './console.mjs';
-import { ask, until } from './support.mjs';
-
-/** A screenshot for the README, when the run asks for them. @param {import('playwright-core').Page} page @param {string} name */
-async function screenshot(page, name) {
-  const dir = process.env.FERNHAND_SCREENSHOTS;
-  if (!dir) return;
-  mkdirSync(dir, { recursive: true });
-  await page.screenshot({ path: join(dir, `${name}.png`), fullPage: true });
-}
+import { ask, shot as screenshot, until } from './support.mjs';
 
 /** The quadrants of the fake camera's picture, as RGB (top left, top right, bottom left, bottom right). */
 export const QUADRANTS = [
@@ -154,8 +144,8 @@ export default async function run(ctx) {
   assert.ok(arrow.n > 50, `the arrow is drawn on the customer's picture (${arrow.n} red pixels)`);
   // Where the expert let go (60 %, 50 % of the picture), give or take the head.
   assert.ok(Math.abs(arrow.tip[0] - 0.6) < 0.05 && Math.abs(arrow.tip[1] - 0.5) < 0.06, `the arrow ends where it was drawn (${arrow.tip})`);
-  await screenshot(expert, 'camera-expert-desktop');
-  await screenshot(customer, 'camera-customer-phone');
+  await screenshot(expert, 'camera-expert-desktop', { fullPage: true });
+  await screenshot(customer, 'camera-customer-phone', { fullPage: true });
 
   // --- A snapshot: stored sealed, given back whole to the expert.
   await expert.getByTestId('snapshot').click();

@@ -6,17 +6,7 @@
 // the session's record with its transcript and duration.
 import assert from 'node:assert/strict';
 import { firstSignIn } from './console.mjs';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { Child, until } from './support.mjs';
-
-/** A screenshot for the README, when the run asks for them. @param {import('playwright-core').Page} page @param {string} name */
-async function shot(page, name) {
-  const dir = process.env.FERNHAND_SCREENSHOTS;
-  if (!dir) return;
-  mkdirSync(dir, { recursive: true });
-  await page.screenshot({ path: join(dir, `${name}.png`), fullPage: true });
-}
+import { Child, shot, until } from './support.mjs';
 
 const TITLE = 'Printer <img src=x onerror="window.__pwned=1"> shows E-42';
 const DESCRIPTION = 'Since this morning. <script>window.__pwned=2</script>';
@@ -101,7 +91,7 @@ export default async function run(ctx) {
   assert.ok(transcript.includes('Administrator: Hello, I will look at the printer queue.'), transcript);
   assert.ok(transcript.includes('Thanks <b>a lot</b>, it still shows E-42'), 'the customer\'s line, as text');
   assert.equal(await record.locator('b').count(), 0, 'chat markup stays text');
-  await shot(expert, 'desk-incident-desktop');
+  await shot(expert, 'desk-incident-desktop', { fullPage: true });
   const history = (await expert.getByTestId('history').textContent()) ?? '';
   assert.ok(history.includes('session_record'), 'the attachment is in the history');
 

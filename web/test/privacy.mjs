@@ -5,19 +5,8 @@
 // signed certificate to download; and finally the whole organisation
 // deleted, its certificate still reachable with the receipt.
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { firstSignIn } from './console.mjs';
-import { until } from './support.mjs';
-
-/** @param {import('playwright-core').Page} page @param {string} name */
-async function shot(page, name) {
-  const dir = process.env.FERNHAND_SCREENSHOTS;
-  if (!dir) return;
-  mkdirSync(dir, { recursive: true });
-  await page.evaluate(() => window.scrollTo(0, 0));
-  await page.screenshot({ path: join(dir, `${name}.png`), fullPage: true });
-}
+import { shot, until } from './support.mjs';
 
 /** The names of a tar's entries (ustar headers, 512-byte blocks). @param {Buffer} tar */
 function tarNames(tar) {
@@ -94,7 +83,7 @@ export default async function run(ctx) {
   await receipt.waitFor();
   assert.match((await receipt.locator('code').textContent()) ?? '', /^[A-Za-z0-9_-]{43}$/);
   assert.equal(new URL(admin.url()).hash, '', 'the receipt left the address bar');
-  await shot(admin, 'privacy-desktop');
+  await shot(admin, 'privacy-desktop', { fullPage: true });
   await until(
     'the certificate',
     async () => {

@@ -1,6 +1,7 @@
 // Helpers for the browser tests: TOTP codes (RFC 6238, as an
 // authenticator app makes them), waiting, child processes whose output
-// lines a test reads, and an XWD reader for the X server's own picture.
+// lines a test reads, an XWD reader for the X server's own picture, and
+// the README's screenshots.
 import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { createInterface } from 'node:readline';
@@ -131,4 +132,20 @@ export function parseXwd(buf) {
     }
   }
   return { width, height, rgba };
+}
+
+/**
+ * A screenshot for the README under `FERNHAND_SCREENSHOTS`, when the run
+ * asks for them: from the top of the page, the viewport or the whole page.
+ * @param {import('playwright-core').Page} page @param {string} name
+ * @param {{ fullPage?: boolean }} [options]
+ */
+export async function shot(page, name, { fullPage = false } = {}) {
+  const dir = process.env.FERNHAND_SCREENSHOTS;
+  if (!dir) return;
+  const { mkdirSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  mkdirSync(dir, { recursive: true });
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: join(dir, `${name}.png`), fullPage });
 }

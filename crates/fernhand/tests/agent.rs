@@ -277,10 +277,60 @@ fn token(config: &Path) -> String {
     saved["token"].as_str().unwrap().to_owned()
 }
 
+/// An attended session on `deployment`: the command-line expert `name`
+/// (receiving into `folders.0`) opens it, the agent on `x` joins with its
+/// code (folder `folders.1`), its user answers the consent prompt with
+/// `grant`, and the expert sees the host. Returns the expert's session,
+/// the agent and the code.
+fn attended(
+    runtime: &tokio::runtime::Runtime,
+    deployment: &Deployment,
+    x: &Xvfb,
+    config: &Path,
+    (name, grant): (&str, &str),
+    (downloads, share): (&Path, &Path),
+) -> (fernhand_client::expert::Opened, Program, String) {
+    let api = fernhand_client::api::Api::new(&deployment.url, None)
+        .unwrap()
+        .with_bearer(&token(config));
+    let mut opened = runtime
+        .block_on(fernhand_client::expert::open_session(
+            &api, name, downloads, None,
+        ))
+        .unwrap();
+    let code = opened.code.replace(' ', "");
+    let mut command = fernhand();
+    command
+        .args([
+            "agent",
+            "join",
+            &code,
+            "--server",
+            &deployment.url,
+            "--folder",
+        ])
+        .arg(share)
+        .env("DISPLAY", &x.display);
+    let mut agent = Program::spawn("agent", command);
+    let deadline = Instant::now() + LONG;
+    // The expert's side runs while the customer reads the prompt.
+    let asks = format!("{name} asks");
+    while agent
+        .try_line(Duration::from_millis(10), |l| l.contains(&asks))
+        .is_none()
+    {
+        assert!(Instant::now() < deadline, "no consent prompt");
+        runtime.block_on(opened.expert.step(Duration::from_millis(50)));
+    }
+    agent.send(grant);
+    runtime.block_on(opened.expert.wait_for_host(LONG)).unwrap();
+    (opened, agent, code)
+}
+
 #[test]
 fn a_malicious_expert_or_member_is_refused_and_nothing_lands_outside_the_folder() {
     use fernhand_client::api::Api;
-    use fernhand_client::expert::{ExpertError, open_session};
+    use fernhand_client::expert::ExpertError;
     use fernhand_client::runtime::SessionEvent;
     use fernhand_protocol::Event;
     use fernhand_protocol::control::Control;
@@ -303,39 +353,16 @@ fn a_malicious_expert_or_member_is_refused_and_nothing_lands_outside_the_folder(
         .map(|e| e.unwrap().file_name())
         .collect();
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let api = Api::new(&deployment.url, None)
-        .unwrap()
-        .with_bearer(&token(&config));
-    let mut opened = runtime
-        .block_on(open_session(&api, "Mallory", &deployment.dir, None))
-        .unwrap();
-    let code = opened.code.replace(' ', "");
-    let mut command = fernhand();
-    command
-        .args([
-            "agent",
-            "join",
-            &code,
-            "--server",
-            &deployment.url,
-            "--folder",
-        ])
-        .arg(&share)
-        .env("DISPLAY", &x.display);
-    let mut agent = Program::spawn("agent", command);
-    let expert = &mut opened.expert;
-    let deadline = Instant::now() + LONG;
-    // The expert's side runs while the customer reads the prompt.
-    while agent
-        .try_line(Duration::from_millis(10), |l| l.contains("Mallory asks"))
-        .is_none()
-    {
-        assert!(Instant::now() < deadline, "no consent prompt");
-        runtime.block_on(expert.step(Duration::from_millis(50)));
-    }
     // The customer allows viewing and files, not control.
-    agent.send("view,files");
-    runtime.block_on(expert.wait_for_host(LONG)).unwrap();
+    let (mut opened, mut agent, code) = attended(
+        &runtime,
+        &deployment,
+        &x,
+        &config,
+        ("Mallory", "view,files"),
+        (&deployment.dir, &share),
+    );
+    let expert = &mut opened.expert;
     assert_eq!(expert.granted(), ["files", "view"]);
 
     runtime.block_on(async {
@@ -689,8 +716,7 @@ fn webhook_receiver() -> (String, std::sync::mpsc::Receiver<(String, String, Str
 
 #[test]
 fn an_eicar_file_is_quarantined_where_it_lands_and_the_alert_webhook_hears_of_it() {
-    use fernhand_client::api::Api;
-    use fernhand_client::expert::{ExpertError, open_session};
+    use fernhand_client::expert::ExpertError;
     use fernhand_client::files::QUARANTINE;
 
     let Some(x) = Xvfb::start(640, 480) else {
@@ -721,37 +747,15 @@ fn an_eicar_file_is_quarantined_where_it_lands_and_the_alert_webhook_hears_of_it
     std::fs::create_dir_all(&downloads).unwrap();
 
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let api = Api::new(&deployment.url, None)
-        .unwrap()
-        .with_bearer(&token(&config));
-    let mut opened = runtime
-        .block_on(open_session(&api, "Erin", &downloads, None))
-        .unwrap();
-    let code = opened.code.replace(' ', "");
-    let mut command = fernhand();
-    command
-        .args([
-            "agent",
-            "join",
-            &code,
-            "--server",
-            &deployment.url,
-            "--folder",
-        ])
-        .arg(&share)
-        .env("DISPLAY", &x.display);
-    let mut agent = Program::spawn("agent", command);
+    let (mut opened, mut agent, _) = attended(
+        &runtime,
+        &deployment,
+        &x,
+        &config,
+        ("Erin", "view,files"),
+        (&downloads, &share),
+    );
     let expert = &mut opened.expert;
-    let deadline = Instant::now() + LONG;
-    while agent
-        .try_line(Duration::from_millis(10), |l| l.contains("Erin asks"))
-        .is_none()
-    {
-        assert!(Instant::now() < deadline, "no consent prompt");
-        runtime.block_on(expert.step(Duration::from_millis(50)));
-    }
-    agent.send("view,files");
-    runtime.block_on(expert.wait_for_host(LONG)).unwrap();
 
     runtime.block_on(async {
         // Expert → customer: the agent quarantines it and says so.

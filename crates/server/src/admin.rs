@@ -373,6 +373,11 @@ pub async fn export_tenant(
     out: &Path,
     progress: impl FnMut(&str, u64),
 ) -> Result<crate::app::export::tenant::Summary, AdminError> {
+    if out.exists() {
+        return Err(AdminError::Invalid(
+            "the output file exists; choose a new name",
+        ));
+    }
     let tenant = tenant_id(store, slug).await?;
     let sealer = seal_key(data)?;
     let io = |source| AdminError::Io {

@@ -170,11 +170,37 @@ async fn fill(server: &fernhand_server::serve::Running, t: &Tenant, marker: &str
     session.body["session"]["id"].as_str().unwrap().to_owned()
 }
 
+/// One retention pass of `server`'s job at `at`.
+async fn pass_at(server: &fernhand_server::serve::Running, at: i64) -> retention::Report {
+    retention::pass(
+        &server.state.store,
+        &server.state.certificates,
+        &server.state.exports,
+        at,
+    )
+    .await
+    .unwrap()
+}
+
+/// Whether tenant `id` is there.
+async fn tenant_exists(store: &Store, id: &str) -> bool {
+    let mut p = store.platform().await.unwrap();
+    let found = fernhand_store::tenants::get(&mut p, id).await.unwrap();
+    p.commit().await.unwrap();
+    found.is_some()
+}
+
+/// Deletion request `id` as stored.
+async fn request_of(store: &Store, id: &str) -> DeletionRequest {
+    let mut p = store.platform().await.unwrap();
+    let (r, _) = requests::get(p.conn(), id).await.unwrap().unwrap();
+    p.commit().await.unwrap();
+    r
+}
+
 async fn wait_done(store: &Store, id: &str) -> DeletionRequest {
     for _ in 0..200 {
-        let mut p = store.platform().await.unwrap();
-        let (r, _) = requests::get(p.conn(), id).await.unwrap().unwrap();
-        p.commit().await.unwrap();
+        let r = request_of(store, id).await;
         if r.state == "done" {
             return r;
         }
@@ -238,14 +264,7 @@ async fn deleting_a_tenant_leaves_no_row_and_no_byte_and_a_signed_certificate() 
         let id = asked.body["id"].as_str().unwrap().to_owned();
         let receipt = asked.body["receipt"].as_str().unwrap().to_owned();
         // The job wakes for it; a pass of our own is harmless alongside.
-        retention::pass(
-            &store,
-            &server.state.certificates,
-            &server.state.exports,
-            now(),
-        )
-        .await
-        .unwrap();
+        pass_at(&server, now()).await;
         let done = wait_done(&store, &id).await;
         assert_eq!(done.progress.deleted.get("tenants"), Some(&1));
         assert_eq!(done.progress.deleted.get("users"), Some(&4));
@@ -347,27 +366,13 @@ async fn chosen_records_go_after_their_hold_and_only_an_admin_may_ask() {
             .await;
         assert_eq!(asked.status, StatusCode::CREATED, "{}", asked.text);
         let id = asked.body["id"].as_str().unwrap().to_owned();
-        retention::pass(
-            &store,
-            &server.state.certificates,
-            &server.state.exports,
-            now(),
-        )
-        .await
-        .unwrap();
+        pass_at(&server, now()).await;
         assert_eq!(
             admin.get("/api/v1/desk/records/INC-1").await.status,
             StatusCode::OK,
             "held"
         );
-        retention::pass(
-            &store,
-            &server.state.certificates,
-            &server.state.exports,
-            hold + 1,
-        )
-        .await
-        .unwrap();
+        pass_at(&server, hold + 1).await;
         wait_done(&store, &id).await;
         assert_eq!(
             admin.get("/api/v1/desk/records/INC-1").await.status,
@@ -403,7 +408,6 @@ async fn chosen_records_go_after_their_hold_and_only_an_admin_may_ask() {
 async fn retention_runs_on_an_injected_clock() {
     for server in servers().await {
         let store = server.state.store.clone();
-        let key = server.state.certificates.clone();
         // 90 days after the subscription ends, and not a day before.
         let t = tenant(&store).await;
         let ends = now() - 10 * 86_400;
@@ -412,37 +416,19 @@ async fn retention_runs_on_an_injected_clock() {
             .await
             .unwrap();
         p.commit().await.unwrap();
-        let early = retention::pass(&store, &key, &server.state.exports, ends + 89 * 86_400)
-            .await
-            .unwrap();
+        let early = pass_at(&server, ends + 89 * 86_400).await;
         assert_eq!(early.subscription_requests, 0);
-        let mut p = store.platform().await.unwrap();
-        assert!(
-            fernhand_store::tenants::get(&mut p, &t.id)
-                .await
-                .unwrap()
-                .is_some()
-        );
-        p.commit().await.unwrap();
-        let late = retention::pass(&store, &key, &server.state.exports, ends + 91 * 86_400)
-            .await
-            .unwrap();
+        assert!(tenant_exists(&store, &t.id).await);
+        let late = pass_at(&server, ends + 91 * 86_400).await;
         assert_eq!(late.subscription_requests, 1);
+        assert!(!tenant_exists(&store, &t.id).await);
         let mut p = store.platform().await.unwrap();
-        assert!(
-            fernhand_store::tenants::get(&mut p, &t.id)
-                .await
-                .unwrap()
-                .is_none()
-        );
         let asked = requests::for_tenant(p.conn(), &t.id).await.unwrap();
         p.commit().await.unwrap();
         assert_eq!(asked.len(), 1);
         assert_eq!(asked[0].rule, "subscription_end");
         assert_eq!(asked[0].state, "done");
-        let again = retention::pass(&store, &key, &server.state.exports, ends + 92 * 86_400)
-            .await
-            .unwrap();
+        let again = pass_at(&server, ends + 92 * 86_400).await;
         assert_eq!(again.subscription_requests, 0, "asked once only");
 
         // A tenant's own session retention: 30 days.
@@ -482,9 +468,7 @@ async fn retention_runs_on_an_injected_clock() {
         // (On the shared test PostgreSQL another server's job may get
         // there first, as another replica's would: the outcome is checked,
         // not who did it.)
-        retention::pass(&store, &key, &server.state.exports, now())
-            .await
-            .unwrap();
+        pass_at(&server, now()).await;
         assert_eq!(
             expert
                 .get(&format!("/api/v1/sessions/{}", ids[0]))
@@ -565,9 +549,7 @@ async fn an_erasure_killed_half_way_finishes_on_the_next_pass_with_exact_counts(
         // Kill it once some batches of the big table are in.
         let mut killed_at = 0;
         for _ in 0..2000 {
-            let mut p = store.platform().await.unwrap();
-            let (r, _) = requests::get(p.conn(), &request.id).await.unwrap().unwrap();
-            p.commit().await.unwrap();
+            let r = request_of(&store, &request.id).await;
             killed_at = r
                 .progress
                 .deleted
@@ -581,9 +563,7 @@ async fn an_erasure_killed_half_way_finishes_on_the_next_pass_with_exact_counts(
         }
         job.abort();
         let _ = job.await;
-        let mut p = store.platform().await.unwrap();
-        let (mid, _) = requests::get(p.conn(), &request.id).await.unwrap().unwrap();
-        p.commit().await.unwrap();
+        let mid = request_of(&store, &request.id).await;
         assert!(killed_at >= 500, "the job never got going");
         if mid.state == "done" {
             // Too quick to catch on this machine; the resume path below
@@ -593,17 +573,8 @@ async fn an_erasure_killed_half_way_finishes_on_the_next_pass_with_exact_counts(
             assert_eq!(mid.state, "running");
             assert!(mid.progress.deleted["device_groups"] < GROUPS);
         }
-        retention::pass(
-            &store,
-            &server.state.certificates,
-            &server.state.exports,
-            now(),
-        )
-        .await
-        .unwrap();
-        let mut p = store.platform().await.unwrap();
-        let (end, _) = requests::get(p.conn(), &request.id).await.unwrap().unwrap();
-        p.commit().await.unwrap();
+        pass_at(&server, now()).await;
+        let end = request_of(&store, &request.id).await;
         assert_eq!(end.state, "done");
         assert_eq!(
             end.progress.deleted["device_groups"], GROUPS,
@@ -793,15 +764,7 @@ async fn an_export_imports_into_an_empty_instance_as_the_same_tenant_and_a_tampe
             }
             other => panic!("a tampered archive was not refused: {other:?}"),
         }
-        let mut p = store.platform().await.unwrap();
-        assert!(
-            fernhand_store::tenants::get(&mut p, &t.id)
-                .await
-                .unwrap()
-                .is_none(),
-            "nothing written"
-        );
-        p.commit().await.unwrap();
+        assert!(!tenant_exists(&store, &t.id).await, "nothing written");
 
         let (imported, summary) = import_tenant(&store, &data, &archive).await.unwrap();
         assert_eq!(imported.slug, t.slug);
@@ -958,23 +921,9 @@ async fn an_admin_exports_through_the_api_resumes_the_download_and_the_archive_g
         )
         .await;
     let request = asked.body["id"].as_str().unwrap().to_owned();
-    retention::pass(
-        &store,
-        &server.state.certificates,
-        &server.state.exports,
-        now(),
-    )
-    .await
-    .unwrap();
+    pass_at(&server, now()).await;
     wait_done(&store, &request).await;
-    retention::pass(
-        &store,
-        &server.state.certificates,
-        &server.state.exports,
-        now(),
-    )
-    .await
-    .unwrap();
+    pass_at(&server, now()).await;
     assert!(!exports.exists(), "the tenant's export folder is gone");
     server.shutdown().await;
 }

@@ -36,9 +36,18 @@ pub struct Layout {
 
 impl Layout {
     fn desk(p: &Principal) -> Layout {
+        Layout::staff(p, "/desk", "service desk")
+    }
+
+    fn privacy(p: &Principal) -> Layout {
+        Layout::staff(p, "/privacy", "data protection")
+    }
+
+    /// A page for the tenant's staff: their name and address, the console link.
+    fn staff(p: &Principal, home: &'static str, area: &'static str) -> Layout {
         Layout {
-            home: "/desk",
-            area: "service desk",
+            home,
+            area,
             who: format!("{} ({})", p.user.name, p.user.email),
             portal: false,
         }

@@ -59,20 +59,11 @@ fn size(bytes: u64) -> String {
     }
 }
 
-fn layout(p: &Principal) -> Layout {
-    Layout {
-        home: "/privacy",
-        area: "data protection",
-        who: format!("{} ({})", p.user.name, p.user.email),
-        portal: false,
-    }
-}
-
 /// `GET /privacy`.
 pub async fn page(state: State<AppState>, uri: Uri, who: Result<Principal, Problem>) -> Response {
     let exports = state.exports.clone();
     let store = state.store.clone();
-    respond(&state, &uri, who, layout, async |p| {
+    respond(&state, &uri, who, Layout::privacy, async |p| {
         p.require(Permission::ManageTenant)?;
         let mut tx = p.tx().await?;
         let settings = privacy::get(&mut tx).await?;
@@ -121,7 +112,7 @@ pub async fn page(state: State<AppState>, uri: Uri, who: Result<Principal, Probl
             })
             .collect();
         Ok(PrivacyPage {
-            layout: layout(p),
+            layout: Layout::privacy(p),
             policy: settings.restricted_policy,
             retention_days: settings
                 .session_retention_days

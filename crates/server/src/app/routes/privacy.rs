@@ -165,9 +165,13 @@ pub async fn request(
                     "{bad:?} is not a desk reference (INC-12) or session:<id>"
                 )));
             }
-            let mut unique = body.records.clone();
-            unique.dedup();
-            unique
+            // Each target once, in the order given.
+            let mut seen = std::collections::HashSet::new();
+            body.records
+                .iter()
+                .filter(|t| seen.insert(t.as_str()))
+                .cloned()
+                .collect()
         }
         _ => return Err(Problem::bad_request("scope is tenant or records")),
     };
